@@ -1,0 +1,670 @@
+#include "provision.h"
+
+#include "errors.h"
+#include "files.h"
+#include "keys.h"
+#include "variables.h"
+#include "vault.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_PROFILE "System Administrator"
+#define BRANCH_JWT_DIR CONFIG_BRANCH_DIR "/.jwt"
+#define DEVHUB_JWT_DIR "config/.jwt"
+
+/* What is generated for one org; all of it is wiped on release. */
+struct material {
+    EVP_PKEY *key;
+    struct buf key_pem; /* clear text: never leaves memory */
+    struct buf cert_pem;
+    struct buf encrypted; /* hexiv:hexciphertext of key_pem */
+    char consumer_key[CONSUMER_KEY_LEN + 1];
+    char vault_key[VAULT_KEY_LEN + 1];
+};
+
+static void progress(const struct provision *p, const struct provision_org *org,
+                     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void progress(const struct provision *p, const struct provision_org *org,
+                     const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    if (p->options.progress == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    p->options.progress(p->options.progress_data,
+                        org != NULL ? org->config.name : NULL, line);
+}
+
+const char *variable_action_name(enum variable_action action)
+{
+    static const char *const names[] = {
+        [ACTION_CREATED] = "created", [ACTION_UPDATED] = "updated",
+        [ACTION_UNCHANGED] = "unchanged", [ACTION_PRINTED] = "printed",
+        [ACTION_PLANNED] = "planned", [ACTION_FAILED] = "failed",
+    };
+
+    return names[action];
+}
+
+const char *key_storage_name(enum key_storage storage)
+{
+    return storage == KEY_STORAGE_REPO ? "repo" : "variable";
+}
+
+int key_storage_parse(const char *text, enum key_storage *out)
+{
+    if (strcmp(text, "repo") == 0)
+        *out = KEY_STORAGE_REPO;
+    else if (strcmp(text, "variable") == 0)
+        *out = KEY_STORAGE_VARIABLE;
+    else
+        return error_set(SFCI_EINPUT,
+                         "unknown key storage '%s': use 'repo' or "
+                         "'variable'",
+                         text);
+    return 0;
+}
+
+static bool is_loopback_host(const char *host, size_t len)
+{
+    if (len == 9 && strncmp(host, "localhost", 9) == 0)
+        return true;
+    if (len == 5 && strncmp(host, "[::1]", 5) == 0)
+        return true;
+    return len >= 4 && strncmp(host, "127.", 4) == 0 &&
+           strspn(host, "0123456789.") >= len;
+}
+
+int login_url_check(const char *url)
+{
+    const char *host;
+    size_t host_len;
+    bool secure;
+
+    if (strncmp(url, "https://", 8) == 0) {
+        host = url + 8;
+        secure = true;
+    } else if (strncmp(url, "http://", 7) == 0) {
+        host = url + 7;
+        secure = false;
+    } else {
+        return error_set(SFCI_EINPUT,
+                         "login URL '%s' is not an https:// address: use "
+                         "https://login.salesforce.com, "
+                         "https://test.salesforce.com or the org's My Domain",
+                         url);
+    }
+
+    host_len = strcspn(host, ":/?#");
+    if (host[0] == '[')
+        host_len = strcspn(host, "]") + 1;
+    if (host_len == 0 || strchr(url, ' ') != NULL)
+        return error_set(SFCI_EINPUT, "login URL '%s' has no host name",
+                         url);
+    if (!secure && !is_loopback_host(host, host_len))
+        return error_set(SFCI_EINPUT,
+                         "login URL '%s' is plain http: use https (http is "
+                         "only for loopback test servers)",
+                         url);
+    return 0;
+}
+
+static int check_api_version(const char *version, enum app_kind kind)
+{
+    char *end;
+    long major = strtol(version, &end, 10);
+
+    if (end == version || strcmp(end, ".0") != 0 || major < 30 ||
+        major > 999)
+        return error_set(SFCI_EINPUT,
+                         "API version '%s' is not of the form NN.0: use "
+                         "for example 64.0",
+                         version);
+    if (kind == APP_ECA && major < 60)
+        return error_set(SFCI_EINPUT,
+                         "API version %s is too old for an External Client "
+                         "App with a certificate: use 60.0 or later",
+                         version);
+    return 0;
+}
+
+/* Refuses target options that the host has no use for. */
+static int check_target(const struct provision_options *o)
+{
+    const struct provider *host = o->provider;
+    const struct {
+        bool given;
+        unsigned int capability;
+        const char *option;
+    } uses[] = {
+        {o->target.environment != NULL, PROVIDER_ENVIRONMENTS,
+         "--environment"},
+        {o->target.protected_branches, PROVIDER_PROTECTED, "--protected"},
+        {o->target.variable_group != NULL, PROVIDER_GROUPS,
+         "--variable-group"},
+        {o->target.folder != NULL, PROVIDER_FOLDERS, "--jenkins-folder"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
+        if (uses[i].given && !provider_can(host, uses[i].capability))
+            return error_set(SFCI_EINPUT,
+                             "%s has no use for %s: leave it out, or pick "
+                             "another --provider",
+                             host->title, uses[i].option);
+    }
+    return 0;
+}
+
+static int check_options(const struct provision_options *o)
+{
+    int rc;
+
+    if (o->provider == NULL)
+        return error_set(SFCI_EINPUT, "no CI host chosen: pass --provider");
+    rc = check_target(o);
+    if (rc == 0)
+        rc = check_api_version(o->api_version, o->app_kind);
+    if (rc == 0 && o->login_url != NULL)
+        rc = login_url_check(o->login_url);
+    if (rc == 0 && (o->days < 1 || o->days > 36500))
+        rc = error_set(SFCI_EINPUT,
+                       "--days %d is out of range: use 1 to 36500",
+                       o->days);
+    if (rc == 0 && !o->plan && !o->no_deploy)
+        rc = error_set(SFCI_EINPUT,
+                       "this version of sfci cannot deploy the app to the "
+                       "org yet: add --no-deploy to write its metadata and "
+                       "deploy it with 'sf project deploy start'");
+    return rc;
+}
+
+/* Reads the config of every selected org into p->orgs. */
+static int load_orgs(struct provision *p)
+{
+    char **names = NULL;
+    size_t count = 0, i;
+    int rc = 0;
+
+    if (p->options.scope == SCOPE_BRANCH) {
+        names = calloc(1, sizeof(*names));
+        if (names == NULL || (names[0] = strdup(p->options.branch)) == NULL) {
+            free(names);
+            return error_oom();
+        }
+        count = 1;
+    } else if (p->options.scope == SCOPE_ALL_BRANCHES) {
+        rc = config_list_branches(&names, &count);
+        if (rc < 0)
+            return rc;
+    } else {
+        count = 1;
+    }
+
+    p->orgs = calloc(count, sizeof(*p->orgs));
+    if (p->orgs == NULL) {
+        rc = error_oom();
+        goto out;
+    }
+    p->count = count;
+    for (i = 0; i < count && rc == 0; i++) {
+        struct org_config *config = &p->orgs[i].config;
+        rc = names != NULL ? config_load_branch(names[i], config)
+                           : config_load_devhub(config);
+    }
+
+out:
+    config_list_free(names, names != NULL ? count : 0);
+    return rc;
+}
+
+static int org_set_paths(struct provision_org *org,
+                         const struct provision_options *o)
+{
+    const char *dir = org->config.devhub ? DEVHUB_JWT_DIR : BRANCH_JWT_DIR;
+    const char *name = org->config.name;
+    struct buf path = BUF_INIT;
+    int rc = 0;
+
+    if (name[0] == '.' || strchr(name, '/') != NULL)
+        return error_set(SFCI_EINPUT,
+                         "'%s' in '%s' cannot name a key file: use a name "
+                         "without '/' that does not start with '.'",
+                         name, org->config.path);
+
+    if (o->key_storage == KEY_STORAGE_REPO) {
+        rc = buf_printf(&path, "%s/%s.key", dir, name);
+        if (rc == 0 && (org->key_path = buf_detach(&path)) == NULL)
+            rc = error_oom();
+    }
+    if (rc == 0)
+        rc = buf_printf(&path, "%s/%s.crt", dir, name);
+    if (rc == 0 && (org->cert_path = buf_detach(&path)) == NULL)
+        rc = error_oom();
+
+    buf_release(&path);
+    return rc;
+}
+
+static int org_add_file(struct provision_org *org, const char *path)
+{
+    char **files = realloc(org->files, (org->file_count + 1) * sizeof(*files));
+
+    if (files == NULL)
+        return error_oom();
+    org->files = files;
+    files[org->file_count] = strdup(path);
+    if (files[org->file_count] == NULL)
+        return error_oom();
+    org->file_count++;
+    return 0;
+}
+
+/* Names the app after the time; never the name recorded last. */
+static int org_name_app(struct provision_org *org, bool wait)
+{
+    const struct org_config *c = &org->config;
+    const char *last = c->app_count > 0 ? c->apps[c->app_count - 1] : "";
+    int rc;
+
+    for (;;) {
+        rc = app_name_make(org->suffix, time(NULL), org->app);
+        if (rc < 0 || strcmp(org->app, last) != 0)
+            return rc;
+        if (!wait)
+            return 0;
+        usleep(100 * 1000);
+    }
+}
+
+static int org_add_variable(struct provision_org *org,
+                            const struct provider *host,
+                            const struct provider_target *target,
+                            enum variable_kind kind)
+{
+    struct provision_variable *v = &org->variables[org->variable_count];
+    struct buf name = BUF_INIT;
+    int rc;
+
+    rc = variable_name(kind, org->suffix, &name);
+    if (rc == 0)
+        rc = host->check(target, buf_cstr(&name), NULL);
+    if (rc == 0 && (v->name = buf_detach(&name)) == NULL)
+        rc = error_oom();
+    if (rc == 0) {
+        v->action = ACTION_PLANNED;
+        org->variable_count++;
+    }
+    buf_release(&name);
+    return rc;
+}
+
+static int org_prepare(struct provision *p, struct provision_org *org)
+{
+    const struct provision_options *o = &p->options;
+    const struct org_config *c = &org->config;
+    struct buf suffix = BUF_INIT;
+    int rc;
+
+    org->username = o->username != NULL ? o->username : c->username;
+    if (org->username == NULL || org->username[0] == '\0')
+        return error_set(SFCI_EINPUT,
+                         "'%s' has no '%s': add the username that CI "
+                         "deploys with, or pass --username",
+                         c->path,
+                         c->devhub ? "devHubUsername" : "targetUsername");
+    org->login_url = o->login_url != NULL ? o->login_url : c->login_url;
+    if (org->login_url == NULL) {
+        org->login_url = DEFAULT_LOGIN_URL;
+        org->login_url_default = true;
+    }
+    rc = login_url_check(org->login_url);
+    if (rc < 0)
+        return error_prefix("'%s'", c->path);
+
+    rc = variable_suffix(c->name, &suffix);
+    if (rc == 0 && (org->suffix = buf_detach(&suffix)) == NULL)
+        rc = error_oom();
+    if (rc == 0)
+        rc = org_add_variable(org, o->provider, &o->target,
+                              VARIABLE_CLIENT_ID);
+    if (rc == 0)
+        rc = org_add_variable(org, o->provider, &o->target,
+                              VARIABLE_CLIENT_KEY);
+    if (rc == 0 && o->key_storage == KEY_STORAGE_VARIABLE)
+        rc = org_add_variable(org, o->provider, &o->target,
+                              VARIABLE_CLIENT_CERT);
+    if (rc == 0)
+        rc = org_name_app(org, false);
+    if (rc == 0)
+        rc = org_set_paths(org, o);
+    buf_release(&suffix);
+    return rc;
+}
+
+/* Two orgs whose names sanitise alike would overwrite each other. */
+static int check_collisions(const struct provision *p)
+{
+    size_t i, j;
+
+    for (i = 0; i < p->count; i++) {
+        for (j = i + 1; j < p->count; j++) {
+            const struct provision_org *a = &p->orgs[i], *b = &p->orgs[j];
+            if (strcmp(a->suffix, b->suffix) == 0)
+                return error_set(SFCI_EINPUT,
+                                 "branches '%s' and '%s' both give the "
+                                 "variable '%s': rename one of their "
+                                 "config files",
+                                 a->config.name, b->config.name,
+                                 a->variables[0].name);
+        }
+    }
+    return 0;
+}
+
+int provision_prepare(struct provision *p,
+                      const struct provision_options *options)
+{
+    size_t i;
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    p->options = *options;
+
+    rc = check_options(options);
+    if (rc == 0)
+        rc = load_orgs(p);
+    for (i = 0; i < p->count && rc == 0; i++)
+        rc = org_prepare(p, &p->orgs[i]);
+    if (rc == 0)
+        rc = check_collisions(p);
+    return rc;
+}
+
+static void material_release(struct material *m)
+{
+    EVP_PKEY_free(m->key);
+    buf_release(&m->key_pem);
+    buf_release(&m->cert_pem);
+    buf_release(&m->encrypted);
+    secret_wipe(m->consumer_key, sizeof(m->consumer_key));
+    secret_wipe(m->vault_key, sizeof(m->vault_key));
+    m->key = NULL;
+}
+
+static int material_generate(struct material *m, const char *app, int days)
+{
+    int rc;
+
+    rc = key_generate(&m->key);
+    if (rc == 0)
+        rc = key_write_pem(m->key, &m->key_pem);
+    if (rc == 0)
+        rc = cert_generate(m->key, app, days, &m->cert_pem);
+    if (rc == 0)
+        rc = consumer_key_generate(m->consumer_key);
+    if (rc == 0)
+        rc = vault_key_generate(m->vault_key);
+    if (rc == 0)
+        rc = vault_encrypt(m->vault_key, m->key_pem.data, m->key_pem.len,
+                           &m->encrypted);
+    return rc;
+}
+
+/* Gives each variable its value and has the host check it. */
+static int org_set_values(struct provision_org *org,
+                          const struct provision_options *o,
+                          const struct material *m)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < org->variable_count && rc == 0; i++) {
+        struct provision_variable *v = &org->variables[i];
+        const char *value = i == 0   ? m->consumer_key
+                            : i == 1 ? m->vault_key
+                                     : buf_cstr(&m->encrypted);
+        rc = o->provider->check(&o->target, v->name, value);
+        if (rc == 0 && (v->value = strdup(value)) == NULL)
+            rc = error_oom();
+    }
+    return rc;
+}
+
+static int org_write_metadata(struct provision *p, struct provision_org *org,
+                              const struct material *m)
+{
+    const struct provision_options *o = &p->options;
+    struct app_package package = {0};
+    struct buf dir = BUF_INIT;
+    struct buf description = BUF_INIT;
+    struct app_spec spec = {0};
+    int rc;
+
+    rc = buf_printf(&description,
+                    "CI login of %s for sfci (JWT bearer flow); "
+                    "created %.14s UTC",
+                    org->username, org->app + strlen(org->app) - 14);
+    if (rc < 0)
+        goto out;
+    spec.kind = o->app_kind;
+    spec.name = org->app;
+    spec.description = buf_cstr(&description);
+    spec.contact_email =
+        o->contact_email != NULL ? o->contact_email : org->username;
+    spec.certificate_pem = buf_cstr(&m->cert_pem);
+    spec.consumer_key = m->consumer_key;
+    spec.permission_set = o->permission_set;
+    spec.profile = o->profile;
+    if (o->profile == NULL && o->permission_set == NULL)
+        spec.profile = DEFAULT_PROFILE;
+    spec.api_version = o->api_version;
+
+    rc = app_package_build(&spec, &package);
+    if (rc == 0)
+        rc = buf_printf(&dir, "%s/%s", METADATA_ROOT, org->app);
+    if (rc == 0)
+        rc = app_package_write(&package, buf_cstr(&dir));
+    if (rc == 0 && (org->metadata_dir = buf_detach(&dir)) == NULL)
+        rc = error_oom();
+
+out:
+    app_package_release(&package);
+    buf_release(&dir);
+    buf_release(&description);
+    return rc;
+}
+
+/* Keeps the metadata folders out of git: they hold the consumer key. */
+static int metadata_root_create(void)
+{
+    static const char ignore[] = "# written by sfci: app metadata, "
+                                 "not for git\n*\n";
+    int rc = dir_create(METADATA_ROOT, 0700);
+
+    if (rc == 0 && !file_exists(METADATA_ROOT "/.gitignore"))
+        rc = file_write_atomic(METADATA_ROOT "/.gitignore", ignore,
+                               sizeof(ignore) - 1, 0644);
+    return rc;
+}
+
+/* Stages the repository files of org, to be renamed in together. */
+static int org_stage_files(struct provision_org *org,
+                           const struct material *m,
+                           struct file_batch *batch)
+{
+    const struct org_config *c = &org->config;
+    const char **apps;
+    struct buf text = BUF_INIT;
+    char *dir = NULL, *slash;
+    size_t i;
+    int rc;
+
+    dir = strdup(org->cert_path);
+    if (dir == NULL)
+        return error_oom();
+    slash = strrchr(dir, '/');
+    *slash = '\0';
+    rc = dir_create(dir, 0755);
+    free(dir);
+    if (rc < 0)
+        return rc;
+
+    if (org->key_path != NULL) {
+        rc = file_batch_add(batch, org->key_path, m->encrypted.data,
+                            m->encrypted.len, 0600);
+        if (rc == 0)
+            rc = org_add_file(org, org->key_path);
+    }
+    if (rc == 0)
+        rc = file_batch_add(batch, org->cert_path, m->cert_pem.data,
+                            m->cert_pem.len, 0600);
+    if (rc == 0)
+        rc = org_add_file(org, org->cert_path);
+    if (rc < 0)
+        return rc;
+
+    /* The config records the new app after those that went before. */
+    apps = calloc(c->app_count + 1, sizeof(*apps));
+    if (apps == NULL)
+        return error_oom();
+    for (i = 0; i < c->app_count; i++)
+        apps[i] = c->apps[i];
+    apps[c->app_count] = org->app;
+
+    rc = config_render_apps(c, apps, c->app_count + 1, &text);
+    if (rc == 0)
+        rc = file_batch_add(batch, c->path, text.data, text.len,
+                            file_mode(c->path, 0644));
+    if (rc == 0)
+        rc = org_add_file(org, c->path);
+
+    free(apps);
+    buf_release(&text);
+    return rc;
+}
+
+static int org_run(struct provision *p, struct provision_org *org)
+{
+    const struct provision_options *o = &p->options;
+    struct material m = {0};
+    struct file_batch batch = FILE_BATCH_INIT;
+    size_t i;
+    int rc;
+
+    rc = org_name_app(org, true);
+    if (rc < 0)
+        return rc;
+    progress(p, org, "generating an RSA-%d key and a certificate valid "
+                     "for %d days",
+             KEY_BITS, o->days);
+    rc = material_generate(&m, org->app, o->days);
+    if (rc == 0)
+        rc = org_set_values(org, o, &m);
+    if (rc < 0)
+        goto out;
+
+    /* Stage first: nothing in the repository changes if a step fails. */
+    rc = org_stage_files(org, &m, &batch);
+    if (rc == 0)
+        rc = metadata_root_create();
+    if (rc == 0) {
+        progress(p, org, "writing the %s metadata of '%s'",
+                 app_kind_title(o->app_kind), org->app);
+        rc = org_write_metadata(p, org, &m);
+    }
+    if (rc == 0)
+        rc = file_batch_commit(&batch);
+    if (rc < 0)
+        goto out;
+
+    for (i = 0; i < org->file_count; i++)
+        progress(p, org, "wrote %s", org->files[i]);
+    for (i = 0; i < org->variable_count; i++)
+        org->variables[i].action = ACTION_PRINTED;
+    org->done = true;
+
+out:
+    file_batch_release(&batch);
+    material_release(&m);
+    return rc;
+}
+
+/* A plan lists what a run would write, and generates nothing. */
+static int org_plan(struct provision *p, struct provision_org *org)
+{
+    int rc = 0;
+    struct buf dir = BUF_INIT;
+
+    if (org->key_path != NULL)
+        rc = org_add_file(org, org->key_path);
+    if (rc == 0)
+        rc = org_add_file(org, org->cert_path);
+    if (rc == 0)
+        rc = org_add_file(org, org->config.path);
+    if (rc == 0 && p->options.no_deploy) {
+        rc = buf_printf(&dir, "%s/%s", METADATA_ROOT, org->app);
+        if (rc == 0 && (org->metadata_dir = buf_detach(&dir)) == NULL)
+            rc = error_oom();
+    }
+    buf_release(&dir);
+    return rc;
+}
+
+int provision_run(struct provision *p)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < p->count && rc == 0; i++) {
+        struct provision_org *org = &p->orgs[i];
+
+        if (org->login_url_default)
+            progress(p, org, "no login URL in '%s': using %s",
+                     org->config.path, org->login_url);
+        rc = p->options.plan ? org_plan(p, org) : org_run(p, org);
+        if (rc < 0)
+            error_prefix("%s", org->config.name);
+    }
+    return rc;
+}
+
+static void org_release(struct provision_org *org)
+{
+    size_t i;
+
+    config_release(&org->config);
+    free(org->suffix);
+    free(org->metadata_dir);
+    free(org->key_path);
+    free(org->cert_path);
+    for (i = 0; i < org->file_count; i++)
+        free(org->files[i]);
+    free(org->files);
+    for (i = 0; i < org->variable_count; i++) {
+        free(org->variables[i].name);
+        secret_free(org->variables[i].value);
+    }
+    memset(org, 0, sizeof(*org));
+}
+
+void provision_release(struct provision *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->count; i++)
+        org_release(&p->orgs[i]);
+    free(p->orgs);
+    memset(p, 0, sizeof(*p));
+}
