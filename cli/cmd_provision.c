@@ -50,7 +50,8 @@ static const char usage_text[] =
     "  sfci provision --all-branches --provider bitbucket --no-deploy --plan\n"
     "\n"
     "orgs (one of):\n"
-    "  -b, --branch NAME      the org of config/branches/.sfdx-hardis.NAME.yml\n"
+    "  -b, --branch NAME      the org of "
+    "config/branches/.sfdx-hardis.NAME.yml\n"
     "  -a, --all-branches     every such file: the major branches\n"
     "      --devhub           the Dev Hub of the project config\n"
     "\n"
@@ -319,29 +320,39 @@ static const char *provider_of_host(const char *host)
     return NULL;
 }
 
+/* The n-th '/'-separated segment of path, counted from 0, or NULL. */
+static char *path_segment(const char *path, int n)
+{
+    size_t start = 0, len;
+
+    for (; n > 0; n--) {
+        len = strcspn(path + start, "/");
+        if (path[start + len] == '\0')
+            return NULL;
+        start += len + 1;
+    }
+    return strndup(path + start, strcspn(path + start, "/"));
+}
+
 /*
- * The repository of a remote path in the host's terms: Azure wants the
- * project, the segment before "_git" (https) or the third one (ssh v3).
+ * The repository of a remote path in the host's terms.  Azure wants the
+ * project: the segment before "_git" (https), or the third (ssh "v3/").
  */
 static char *repo_of_path(const char *provider, const char *path)
 {
-    const char *git, *start, *end;
+    char *segment;
+    int i;
 
     if (strcmp(provider, "azure") != 0)
         return strdup(path);
+    if (strncmp(path, "v3/", 3) == 0)
+        return path_segment(path, 2);
 
-    git = strstr(path, "/_git/");
-    if (git != NULL) {
-        end = git;
-        start = end;
-        while (start > path && start[-1] != '/')
-            start--;
-        return strndup(start, (size_t)(end - start));
-    }
-    if (strncmp(path, "v3/", 3) == 0) {
-        start = strchr(path + 3, '/');
-        if (start != NULL && (end = strchr(++start, '/')) != NULL)
-            return strndup(start, (size_t)(end - start));
+    for (i = 1; (segment = path_segment(path, i)) != NULL; i++) {
+        bool found = strcmp(segment, "_git") == 0;
+        free(segment);
+        if (found)
+            return path_segment(path, i - 1);
     }
     return strdup(path);
 }
@@ -447,8 +458,7 @@ static int print_manual(const struct provision *p)
 
     if (p->count == 0 || !p->orgs[0].done)
         return 0;
-    printf("Enter the variables below in %s:\n",
-           p->options.provider->title);
+    printf("Enter the variables below in %s:\n", p->options.provider->title);
     rc = print_host_steps(p);
     if (rc < 0)
         return rc;
@@ -462,8 +472,7 @@ static int print_manual(const struct provision *p)
             print_deploy_steps(p, org);
         print_files(org, "Commit:");
         for (j = 0; j < org->variable_count; j++)
-            printf("%s=%s\n", org->variables[j].name,
-                   org->variables[j].value);
+            printf("%s=%s\n", org->variables[j].name, org->variables[j].value);
     }
     return 0;
 }
@@ -478,15 +487,14 @@ static void print_plan(const struct provision *p)
         const struct provision_org *org = &p->orgs[i];
         const struct org_config *c = &org->config;
 
-        printf("%s%s: %s at %s\n", i > 0 ? "\n" : "", c->name,
-               org->username, org->login_url);
+        printf("%s%s: %s at %s\n", i > 0 ? "\n" : "", c->name, org->username,
+               org->login_url);
         printf("  generate an RSA-2048 key, a certificate valid for %d "
                "days, a consumer key and a decryption key\n",
                o->days);
         if (org->metadata_dir != NULL)
             printf("  write the %s '%s' to %s/ (deploy it yourself)\n",
-                   app_kind_title(o->app_kind), org->app,
-                   org->metadata_dir);
+                   app_kind_title(o->app_kind), org->app, org->metadata_dir);
         print_files(org, "  write");
         printf("  %s for %s:", o->dry_run ? "print" : "write",
                o->provider->title);
@@ -521,13 +529,11 @@ static json_t *org_json(const struct provision *p,
     }
 
     o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", org->config.name,
-                  "kind", org->config.devhub ? "devhub" : "branch",
-                  "username", org->username, "login_url", org->login_url,
-                  "app", org->app, "app_kind",
-                  app_kind_name(p->options.app_kind));
+                  "kind", org->config.devhub ? "devhub" : "branch", "username",
+                  org->username, "login_url", org->login_url, "app", org->app,
+                  "app_kind", app_kind_name(p->options.app_kind));
     if (org->metadata_dir != NULL)
-        json_object_set_new(o, "metadata_dir",
-                            json_string(org->metadata_dir));
+        json_object_set_new(o, "metadata_dir", json_string(org->metadata_dir));
     json_object_set_new(o, "files", files);
     json_object_set_new(o, "variables", variables);
     return o;

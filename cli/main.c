@@ -80,8 +80,8 @@ int option_error(const char *command, int opt, char **argv)
         len = 2;
     }
     print_error("%s '%.*s': see 'sfci %s%s--help'",
-                opt == ':' ? "missing value for option" : "unknown option",
-                len, arg, command != NULL ? command : "",
+                opt == ':' ? "missing value for option" : "unknown option", len,
+                arg, command != NULL ? command : "",
                 command != NULL ? " " : "");
     return EXIT_USAGE;
 }

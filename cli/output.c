@@ -25,8 +25,8 @@ void output_init(bool no_color)
                    (term == NULL || strcmp(term, "dumb") != 0);
 }
 
-static void print_line(const char *label, const char *color,
-                       const char *fmt, va_list ap)
+static void print_line(const char *label, const char *color, const char *fmt,
+                       va_list ap)
 {
     fputs("sfci: ", stderr);
     if (label != NULL) {

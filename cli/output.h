@@ -30,16 +30,13 @@ void output_init(bool no_color);
 void print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "sfci: warning: <message>", unless quiet. */
-void print_warning(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+void print_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One progress line, unless quiet. */
-void print_progress(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+void print_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A detail line, only with -v. */
-void print_verbose(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+void print_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints the engine's last error and returns the exit code it maps to. */
 int fail_with_engine_error(int code);

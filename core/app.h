@@ -20,18 +20,18 @@ enum app_kind {
 
 struct app_spec {
     enum app_kind kind;
-    const char *name;            /* API name, from app_name_make() */
-    const char *description;     /* free text, escaped on output */
+    const char *name;        /* API name, from app_name_make() */
+    const char *description; /* free text, escaped on output */
     const char *contact_email;
     const char *certificate_pem; /* the X.509 certificate, PEM */
     const char *consumer_key;
-    const char *profile;         /* pre-authorised profile, or NULL */
-    const char *permission_set;  /* pre-authorised permission set, or NULL */
-    const char *api_version;     /* "64.0" */
+    const char *profile;        /* pre-authorised profile, or NULL */
+    const char *permission_set; /* pre-authorised permission set, or NULL */
+    const char *api_version;    /* "64.0" */
 };
 
 struct app_file {
-    char *path;          /* relative: "package.xml", "connectedApps/x..." */
+    char *path; /* relative: "package.xml", "connectedApps/x..." */
     struct buf content;
 };
 

@@ -77,8 +77,8 @@ int dir_create(const char *path, mode_t mode)
         char saved = *p;
         *p = '\0';
         if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-            rc = error_set(SFCI_EFAIL, "cannot create folder '%s': %s",
-                           copy, strerror(errno));
+            rc = error_set(SFCI_EFAIL, "cannot create folder '%s': %s", copy,
+                           strerror(errno));
             break;
         }
         *p = saved;
@@ -145,12 +145,11 @@ static int temp_write(const char *path, const void *data, size_t len,
 
     fd = mkstemp(temp.data);
     if (fd < 0) {
-        rc = error_set(SFCI_EFAIL, "cannot create a file beside '%s': %s",
-                       path, strerror(errno));
+        rc = error_set(SFCI_EFAIL, "cannot create a file beside '%s': %s", path,
+                       strerror(errno));
         goto out;
     }
-    if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
-        fsync(fd) < 0) {
+    if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         rc = error_set(SFCI_EFAIL, "cannot write '%s': %s", path,
                        strerror(errno));
         unlink(temp.data);
@@ -185,16 +184,15 @@ int file_write_atomic(const char *path, const void *data, size_t len,
     return rc;
 }
 
-int file_batch_add(struct file_batch *batch, const char *path,
-                   const void *data, size_t len, mode_t mode)
+int file_batch_add(struct file_batch *batch, const char *path, const void *data,
+                   size_t len, mode_t mode)
 {
     struct staged_file *file;
     int rc;
 
     if (batch->count == batch->cap) {
         size_t cap = batch->cap ? batch->cap * 2 : 8;
-        struct staged_file *files =
-            realloc(batch->files, cap * sizeof(*files));
+        struct staged_file *files = realloc(batch->files, cap * sizeof(*files));
         if (files == NULL)
             return error_oom();
         batch->files = files;
@@ -224,8 +222,8 @@ int file_batch_commit(struct file_batch *batch)
         if (file->temp == NULL)
             continue;
         if (rename(file->temp, file->path) < 0)
-            return error_set(SFCI_EFAIL, "cannot replace '%s': %s",
-                             file->path, strerror(errno));
+            return error_set(SFCI_EFAIL, "cannot replace '%s': %s", file->path,
+                             strerror(errno));
         free(file->temp);
         file->temp = NULL;
         parent_sync(file->path);

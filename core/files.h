@@ -44,11 +44,14 @@ struct file_batch {
     size_t cap;
 };
 
-#define FILE_BATCH_INIT {NULL, 0, 0}
+#define FILE_BATCH_INIT                                                        \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 /* Stages data for path with mode; the target is not touched yet. */
-int file_batch_add(struct file_batch *batch, const char *path,
-                   const void *data, size_t len, mode_t mode);
+int file_batch_add(struct file_batch *batch, const char *path, const void *data,
+                   size_t len, mode_t mode);
 
 /* Renames every staged file into place, in the order they were added. */
 int file_batch_commit(struct file_batch *batch);

@@ -88,8 +88,8 @@ static int cert_set_serial(X509 *cert)
     BIGNUM *serial = BN_new();
     int ok = 0;
 
-    if (serial != NULL && BN_rand(serial, 127, BN_RAND_TOP_ANY,
-                                  BN_RAND_BOTTOM_ANY))
+    if (serial != NULL &&
+        BN_rand(serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY))
         ok = BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) != NULL;
     BN_free(serial);
     return ok ? 0 : openssl_fail("make a certificate serial number");
@@ -101,10 +101,8 @@ static int cert_set_names(X509 *cert, const char *common_name)
     const unsigned char *cn = (const unsigned char *)common_name;
 
     if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                    (const unsigned char *)"sfci", -1, -1,
-                                    0) ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1,
-                                    0) ||
+                                    (const unsigned char *)"sfci", -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0) ||
         !X509_set_issuer_name(cert, name))
         return openssl_fail("set the certificate name");
     return 0;

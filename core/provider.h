@@ -49,8 +49,7 @@ struct provider {
      * page: the page, the unit, every flag to set.  Several lines, each
      * ending in '\n'; values are not part of it.
      */
-    int (*manual_steps)(const struct provider_target *target,
-                        struct buf *out);
+    int (*manual_steps)(const struct provider_target *target, struct buf *out);
 };
 
 /* true when the host has every capability in mask. */

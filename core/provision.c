@@ -29,7 +29,8 @@ struct material {
 };
 
 static void progress(const struct provision *p, const struct provision_org *org,
-                     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+                     const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void progress(const struct provision *p, const struct provision_org *org,
                      const char *fmt, ...)
@@ -49,9 +50,9 @@ static void progress(const struct provision *p, const struct provision_org *org,
 const char *variable_action_name(enum variable_action action)
 {
     static const char *const names[] = {
-        [ACTION_CREATED] = "created", [ACTION_UPDATED] = "updated",
+        [ACTION_CREATED] = "created",     [ACTION_UPDATED] = "updated",
         [ACTION_UNCHANGED] = "unchanged", [ACTION_PRINTED] = "printed",
-        [ACTION_PLANNED] = "planned", [ACTION_FAILED] = "failed",
+        [ACTION_PLANNED] = "planned",     [ACTION_FAILED] = "failed",
     };
 
     return names[action];
@@ -110,8 +111,7 @@ int login_url_check(const char *url)
     if (host[0] == '[')
         host_len = strcspn(host, "]") + 1;
     if (host_len == 0 || strchr(url, ' ') != NULL)
-        return error_set(SFCI_EINPUT, "login URL '%s' has no host name",
-                         url);
+        return error_set(SFCI_EINPUT, "login URL '%s' has no host name", url);
     if (!secure && !is_loopback_host(host, host_len))
         return error_set(SFCI_EINPUT,
                          "login URL '%s' is plain http: use https (http is "
@@ -125,8 +125,7 @@ static int check_api_version(const char *version, enum app_kind kind)
     char *end;
     long major = strtol(version, &end, 10);
 
-    if (end == version || strcmp(end, ".0") != 0 || major < 30 ||
-        major > 999)
+    if (end == version || strcmp(end, ".0") != 0 || major < 30 || major > 999)
         return error_set(SFCI_EINPUT,
                          "API version '%s' is not of the form NN.0: use "
                          "for example 64.0",
@@ -148,11 +147,9 @@ static int check_target(const struct provision_options *o)
         unsigned int capability;
         const char *option;
     } uses[] = {
-        {o->target.environment != NULL, PROVIDER_ENVIRONMENTS,
-         "--environment"},
+        {o->target.environment != NULL, PROVIDER_ENVIRONMENTS, "--environment"},
         {o->target.protected_branches, PROVIDER_PROTECTED, "--protected"},
-        {o->target.variable_group != NULL, PROVIDER_GROUPS,
-         "--variable-group"},
+        {o->target.variable_group != NULL, PROVIDER_GROUPS, "--variable-group"},
         {o->target.folder != NULL, PROVIDER_FOLDERS, "--jenkins-folder"},
     };
     size_t i;
@@ -179,8 +176,7 @@ static int check_options(const struct provision_options *o)
     if (rc == 0 && o->login_url != NULL)
         rc = login_url_check(o->login_url);
     if (rc == 0 && (o->days < 1 || o->days > 36500))
-        rc = error_set(SFCI_EINPUT,
-                       "--days %d is out of range: use 1 to 36500",
+        rc = error_set(SFCI_EINPUT, "--days %d is out of range: use 1 to 36500",
                        o->days);
     if (rc == 0 && !o->plan && !o->no_deploy)
         rc = error_set(SFCI_EINPUT,
@@ -337,11 +333,10 @@ static int org_prepare(struct provision *p, struct provision_org *org)
     if (rc == 0 && (org->suffix = buf_detach(&suffix)) == NULL)
         rc = error_oom();
     if (rc == 0)
-        rc = org_add_variable(org, o->provider, &o->target,
-                              VARIABLE_CLIENT_ID);
+        rc = org_add_variable(org, o->provider, &o->target, VARIABLE_CLIENT_ID);
     if (rc == 0)
-        rc = org_add_variable(org, o->provider, &o->target,
-                              VARIABLE_CLIENT_KEY);
+        rc =
+            org_add_variable(org, o->provider, &o->target, VARIABLE_CLIENT_KEY);
     if (rc == 0 && o->key_storage == KEY_STORAGE_VARIABLE)
         rc = org_add_variable(org, o->provider, &o->target,
                               VARIABLE_CLIENT_CERT);
@@ -500,8 +495,7 @@ static int metadata_root_create(void)
 }
 
 /* Stages the repository files of org, to be renamed in together. */
-static int org_stage_files(struct provision_org *org,
-                           const struct material *m,
+static int org_stage_files(struct provision_org *org, const struct material *m,
                            struct file_batch *batch)
 {
     const struct org_config *c = &org->config;
@@ -566,8 +560,9 @@ static int org_run(struct provision *p, struct provision_org *org)
     rc = org_name_app(org, true);
     if (rc < 0)
         return rc;
-    progress(p, org, "generating an RSA-%d key and a certificate valid "
-                     "for %d days",
+    progress(p, org,
+             "generating an RSA-%d key and a certificate valid "
+             "for %d days",
              KEY_BITS, o->days);
     rc = material_generate(&m, org->app, o->days);
     if (rc == 0)
@@ -631,8 +626,8 @@ int provision_run(struct provision *p)
         struct provision_org *org = &p->orgs[i];
 
         if (org->login_url_default)
-            progress(p, org, "no login URL in '%s': using %s",
-                     org->config.path, org->login_url);
+            progress(p, org, "no login URL in '%s': using %s", org->config.path,
+                     org->login_url);
         rc = p->options.plan ? org_plan(p, org) : org_run(p, org);
         if (rc < 0)
             error_prefix("%s", org->config.name);

@@ -24,8 +24,7 @@ int variable_suffix(const char *name, struct buf *out)
     return rc;
 }
 
-int variable_name(enum variable_kind kind, const char *suffix,
-                  struct buf *out)
+int variable_name(enum variable_kind kind, const char *suffix, struct buf *out)
 {
     static const char *const prefixes[] = {
         [VARIABLE_CLIENT_ID] = "SFDX_CLIENT_ID_",

@@ -22,7 +22,6 @@ enum variable_kind {
 int variable_suffix(const char *name, struct buf *out);
 
 /* Appends the full variable name of kind for suffix to out. */
-int variable_name(enum variable_kind kind, const char *suffix,
-                  struct buf *out);
+int variable_name(enum variable_kind kind, const char *suffix, struct buf *out);
 
 #endif

@@ -44,8 +44,8 @@ int vault_key_generate(char key[VAULT_KEY_LEN + 1])
 
 /* Runs the cipher over in; the result goes to out (len + one block). */
 static int cipher_run(int encrypt, const char *key, const unsigned char *iv,
-                      const unsigned char *in, size_t len,
-                      unsigned char *out, size_t *out_len)
+                      const unsigned char *in, size_t len, unsigned char *out,
+                      size_t *out_len)
 {
     EVP_CIPHER_CTX *ctx;
     int n = 0, last = 0, ok;
@@ -153,9 +153,8 @@ int vault_decrypt(const char *key, const char *text, size_t len,
     colon = memchr(text, ':', len);
     if (colon == NULL || colon - text != 2 * IV_LEN ||
         hex_decode(text, 2 * IV_LEN, iv) < 0)
-        return error_set(SFCI_EINPUT,
-                         "the encrypted key is not of the form "
-                         "hexiv:hexciphertext");
+        return error_set(SFCI_EINPUT, "the encrypted key is not of the form "
+                                      "hexiv:hexciphertext");
 
     cipher_hex = len - (size_t)(colon + 1 - text);
     cipher_len = cipher_hex / 2;

@@ -64,20 +64,18 @@ static void makes_a_self_signed_sha256_certificate(void **state)
     int day, sec;
 
     (void)state;
-    assert_int_equal(cert_generate(shared_key, "sfci_uat_20261203101500", 30,
-                                   &pem),
-                     0);
+    assert_int_equal(
+        cert_generate(shared_key, "sfci_uat_20261203101500", 30, &pem), 0);
     assert_true(strncmp(pem.data, "-----BEGIN CERTIFICATE-----", 27) == 0);
     assert_true(cert_matches_key(pem.data, shared_key));
 
     cert = read_cert(pem.data);
-    assert_int_equal(X509_get_signature_nid(cert),
-                     NID_sha256WithRSAEncryption);
-    assert_int_equal(X509_NAME_cmp(X509_get_subject_name(cert),
-                                   X509_get_issuer_name(cert)),
-                     0);
-    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
-                              cn, sizeof(cn));
+    assert_int_equal(X509_get_signature_nid(cert), NID_sha256WithRSAEncryption);
+    assert_int_equal(
+        X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)),
+        0);
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+                              sizeof(cn));
     assert_string_equal(cn, "sfci_uat_20261203101500");
     assert_int_equal(X509_verify(cert, shared_key), 1);
 
@@ -112,8 +110,7 @@ static void refuses_lifetimes_out_of_range(void **state)
 
     (void)state;
     assert_int_equal(cert_generate(shared_key, "x", 0, &pem), SFCI_EINPUT);
-    assert_int_equal(cert_generate(shared_key, "x", 36501, &pem),
-                     SFCI_EINPUT);
+    assert_int_equal(cert_generate(shared_key, "x", 36501, &pem), SFCI_EINPUT);
     assert_int_equal(pem.len, 0);
 }
 

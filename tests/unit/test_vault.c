@@ -22,9 +22,8 @@ static void decrypts_an_openssl_vector(void **state)
     struct buf plain = BUF_INIT;
 
     (void)state;
-    assert_int_equal(vault_decrypt(vector_key, vector_text,
-                                   strlen(vector_text), &plain),
-                     0);
+    assert_int_equal(
+        vault_decrypt(vector_key, vector_text, strlen(vector_text), &plain), 0);
     assert_string_equal(buf_cstr(&plain), vector_plain);
     buf_release(&plain);
 }
@@ -39,8 +38,7 @@ static void tolerates_case_and_whitespace(void **state)
     snprintf(text, sizeof(text), " %s\n", vector_text);
     for (i = 0; text[i] != '\0'; i++)
         text[i] = (char)toupper((unsigned char)text[i]);
-    assert_int_equal(vault_decrypt(vector_key, text, strlen(text), &plain),
-                     0);
+    assert_int_equal(vault_decrypt(vector_key, text, strlen(text), &plain), 0);
     assert_string_equal(buf_cstr(&plain), vector_plain);
     buf_release(&plain);
 }
@@ -56,9 +54,8 @@ static void round_trips(void **state)
     assert_int_equal(strlen(key), 32);
     assert_int_equal(strspn(key, "0123456789abcdef"), 32);
 
-    assert_int_equal(vault_encrypt(key, vector_plain, strlen(vector_plain),
-                                   &text),
-                     0);
+    assert_int_equal(
+        vault_encrypt(key, vector_plain, strlen(vector_plain), &text), 0);
     colon = strchr(buf_cstr(&text), ':');
     assert_non_null(colon);
     assert_int_equal(colon - text.data, 32);
@@ -98,9 +95,9 @@ static void refuses_a_wrong_key(void **state)
         assert_int_equal(rc, SFCI_EINPUT);
     buf_release(&plain);
 
-    assert_int_equal(vault_decrypt("short", vector_text, strlen(vector_text),
-                                   &plain),
-                     SFCI_EINPUT);
+    assert_int_equal(
+        vault_decrypt("short", vector_text, strlen(vector_text), &plain),
+        SFCI_EINPUT);
     assert_non_null(strstr(error_message(), "32 characters"));
 }
 
@@ -120,9 +117,9 @@ static void refuses_malformed_text(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(vault_decrypt(vector_key, bad[i], strlen(bad[i]),
-                                       &plain),
-                         SFCI_EINPUT);
+        assert_int_equal(
+            vault_decrypt(vector_key, bad[i], strlen(bad[i]), &plain),
+            SFCI_EINPUT);
         assert_int_equal(plain.len, 0);
     }
 }
