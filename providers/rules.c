@@ -1,5 +1,7 @@
 #include "rules.h"
 
+#include "errors.h"
+
 #include <string.h>
 
 /* The C library's tolower() follows the locale; host rules are ASCII. */
@@ -55,4 +57,14 @@ bool rules_longer_than(const char *s, size_t max)
     while (n <= max && s[n] != '\0')
         n++;
     return n > max;
+}
+
+int rules_check_filled(const char *unit, const char *name, const char *value)
+{
+    if (value != NULL && value[0] == '\0')
+        return error_set(SFCI_EINPUT,
+                         "%s '%s' would be empty: a login needs every value, "
+                         "so run sfci provision again",
+                         unit, name);
+    return 0;
 }

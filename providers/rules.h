@@ -37,6 +37,13 @@ bool rules_has_prefix_nocase(const char *s, const char *prefix);
 const char *rules_find_prefix_nocase(const char *s,
                                      const char *const *prefixes);
 
+/*
+ * SFCI_EINPUT when value is "" (NULL, a value not known yet, passes):
+ * no login works with an empty value.  unit names what the host stores,
+ * "the GitLab variable", and goes into the message.
+ */
+int rules_check_filled(const char *unit, const char *name, const char *value);
+
 /* true when s is longer than max bytes. */
 bool rules_longer_than(const char *s, size_t max);
 

@@ -52,12 +52,7 @@ static int azure_check(const struct provider_target *target, const char *name,
 
     if (rc < 0)
         return rc;
-    if (value != NULL && value[0] == '\0')
-        return error_set(SFCI_EINPUT,
-                         "the Azure DevOps variable '%s' would be empty: a "
-                         "login needs every value, so run sfci provision again",
-                         name);
-    return 0;
+    return rules_check_filled("the Azure DevOps variable", name, value);
 }
 
 /* The group: found or created, then filled with secret variables. */

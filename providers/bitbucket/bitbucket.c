@@ -42,12 +42,7 @@ static int bitbucket_check(const struct provider_target *target,
 
     if (rc < 0)
         return rc;
-    if (value != NULL && value[0] == '\0')
-        return error_set(SFCI_EINPUT,
-                         "the Bitbucket variable '%s' would be empty: a "
-                         "login needs every value, so run sfci provision again",
-                         name);
-    return 0;
+    return rules_check_filled("the Bitbucket variable", name, value);
 }
 
 /* Where the variables are entered: the repository or one environment. */

@@ -45,11 +45,8 @@ static int github_check_value(const char *name, const char *value)
 {
     if (value == NULL)
         return 0;
-    if (value[0] == '\0')
-        return error_set(SFCI_EINPUT,
-                         "the GitHub secret '%s' would be empty: a login "
-                         "needs every value, so run sfci provision again",
-                         name);
+    if (rules_check_filled("the GitHub secret", name, value) < 0)
+        return SFCI_EINPUT;
     if (rules_longer_than(value, GITHUB_VALUE_MAX))
         return error_set(SFCI_EINPUT,
                          "GitHub refuses the value of '%s' (a secret holds "

@@ -45,11 +45,8 @@ static int gitlab_check_value(const char *name, const char *value)
 {
     if (value == NULL)
         return 0;
-    if (value[0] == '\0')
-        return error_set(SFCI_EINPUT,
-                         "the GitLab variable '%s' would be empty: a login "
-                         "needs every value, so run sfci provision again",
-                         name);
+    if (rules_check_filled("the GitLab variable", name, value) < 0)
+        return SFCI_EINPUT;
     if (!rules_all_in(value, GITLAB_MASKED_CHARS) ||
         strlen(value) < GITLAB_MASKED_MIN)
         return error_set(SFCI_EINPUT,

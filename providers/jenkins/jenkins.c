@@ -28,12 +28,7 @@ static int jenkins_check(const struct provider_target *target, const char *name,
                          "letters, digits, '_', '.' and '-' are allowed): "
                          "rename it",
                          name);
-    if (value != NULL && value[0] == '\0')
-        return error_set(SFCI_EINPUT,
-                         "the Jenkins credential '%s' would be empty: a "
-                         "login needs every value, so run sfci provision again",
-                         name);
-    return 0;
+    return rules_check_filled("the Jenkins credential", name, value);
 }
 
 /* The store: the system one, or the one of the folder. */

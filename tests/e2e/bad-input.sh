@@ -3,14 +3,8 @@
 # file or value and the fix, and changes nothing.
 #
 # usage: bad-input.sh SFCI SAMPLE_PROJECT
-set -u
-sfci=$1
-sample=$2
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+. "$here/lib.sh" "$@"
 project=$scratch/project
 cp -r "$sample/." "$project"
 run() { "$sfci" -q -C "$project" "$@"; }

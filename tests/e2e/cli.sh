@@ -2,14 +2,8 @@
 # End to end: help, version, providers and the JSON plan.
 #
 # usage: cli.sh SFCI SAMPLE_PROJECT
-set -u
-sfci=$1
-sample=$2
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+. "$here/lib.sh" "$@"
 
 check "--version prints the version" \
     sh -c "'$sfci' --version | grep -qE '^sfci [0-9]+\.[0-9]+\.[0-9]+$'"

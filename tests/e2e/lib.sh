@@ -1,5 +1,12 @@
-# Shared by the end-to-end tests: a TAP-like report and a few checks.
-# Each test sources it, calls check/expect_* and ends with finish.
+# Shared by the end-to-end tests: a TAP report, a few checks, and a
+# scratch folder removed at exit.  Each test sources it with its own
+# arguments (SFCI SAMPLE_PROJECT), calls check/expect_* and ends with
+# finish.
+set -u
+sfci=$1
+sample=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
 failures=0
 count=0

@@ -4,14 +4,8 @@
 # checked with independent tools: openssl, git, jq.
 #
 # usage: provision.sh SFCI SAMPLE_PROJECT
-set -u
-sfci=$1
-sample=$2
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+. "$here/lib.sh" "$@"
 project=$scratch/project
 cp -r "$sample/." "$project"
 export HOME=$scratch/home GIT_CONFIG_NOSYSTEM=1
