@@ -365,7 +365,7 @@ static int resolve_provider(struct request *r, char **guessed_repo)
     int rc;
 
     *guessed_repo = NULL;
-    if (name == NULL || (o->target.repo == NULL && !o->dry_run)) {
+    if (name == NULL || o->target.repo == NULL) {
         rc = remote_read_origin(&r->origin);
         if (rc < 0 && name == NULL)
             return fail_with_engine_error(rc);
@@ -400,13 +400,16 @@ static int resolve_provider(struct request *r, char **guessed_repo)
     return -1;
 }
 
-static void on_progress(void *data, const char *org, const char *message)
+static void on_progress(void *data, const char *org, bool detail,
+                        const char *message)
 {
+    void (*print)(const char *, ...) = detail ? print_verbose : print_progress;
+
     (void)data;
     if (org != NULL)
-        print_progress("%s: %s", org, message);
+        print("%s: %s", org, message);
     else
-        print_progress("%s", message);
+        print("%s", message);
 }
 
 static void print_files(const struct provision_org *org, const char *verb)

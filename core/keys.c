@@ -189,6 +189,25 @@ bool cert_matches_key(const char *cert_pem, EVP_PKEY *key)
     return match;
 }
 
+int cert_fingerprint(const char *cert_pem, struct buf *out)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0, i;
+    BIO *bio = BIO_new_mem_buf(cert_pem, -1);
+    X509 *cert = NULL;
+    int rc = 0;
+
+    if (bio != NULL)
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (cert == NULL || !X509_digest(cert, EVP_sha256(), digest, &len))
+        rc = openssl_fail("read the certificate");
+    for (i = 0; i < len && rc == 0; i++)
+        rc = buf_printf(out, "%s%02X", i > 0 ? ":" : "", digest[i]);
+    X509_free(cert);
+    BIO_free(bio);
+    return rc;
+}
+
 int consumer_key_generate(char out[CONSUMER_KEY_LEN + 1])
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

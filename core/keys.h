@@ -41,6 +41,13 @@ int cert_generate(EVP_PKEY *key, const char *common_name, int days,
 bool cert_matches_key(const char *cert_pem, EVP_PKEY *key);
 
 /*
+ * Appends the SHA-256 fingerprint of the certificate in PEM text to out,
+ * as colon-separated upper-case hex (the form Salesforce Setup and
+ * `openssl x509 -fingerprint -sha256` show).
+ */
+int cert_fingerprint(const char *cert_pem, struct buf *out);
+
+/*
  * Writes a random consumer key of CONSUMER_KEY_LEN characters from
  * [A-Za-z0-9_] and a terminator into out.
  */

@@ -28,6 +28,18 @@ struct material {
     char vault_key[VAULT_KEY_LEN + 1];
 };
 
+static void report(const struct provision *p, const struct provision_org *org,
+                   bool detail, const char *fmt, va_list ap)
+{
+    char line[512];
+
+    if (p->options.progress == NULL)
+        return;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    p->options.progress(p->options.progress_data,
+                        org != NULL ? org->config.name : NULL, detail, line);
+}
+
 static void progress(const struct provision *p, const struct provision_org *org,
                      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -35,16 +47,24 @@ static void progress(const struct provision *p, const struct provision_org *org,
 static void progress(const struct provision *p, const struct provision_org *org,
                      const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
 
-    if (p->options.progress == NULL)
-        return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    report(p, org, false, fmt, ap);
     va_end(ap);
-    p->options.progress(p->options.progress_data,
-                        org != NULL ? org->config.name : NULL, line);
+}
+
+static void detail(const struct provision *p, const struct provision_org *org,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void detail(const struct provision *p, const struct provision_org *org,
+                   const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(p, org, true, fmt, ap);
+    va_end(ap);
 }
 
 const char *variable_action_name(enum variable_action action)
@@ -178,7 +198,7 @@ static int check_options(const struct provision_options *o)
     if (rc == 0 && (o->days < 1 || o->days > 36500))
         rc = error_set(SFCI_EINPUT, "--days %d is out of range: use 1 to 36500",
                        o->days);
-    if (rc == 0 && !o->plan && !o->no_deploy)
+    if (rc == 0 && !o->no_deploy)
         rc = error_set(SFCI_EINPUT,
                        "this version of sfci cannot deploy the app to the "
                        "org yet: add --no-deploy to write its metadata and "
@@ -417,6 +437,26 @@ static int material_generate(struct material *m, const char *app, int days)
     return rc;
 }
 
+/* With -v: what identifies the new material, none of it secret. */
+static int material_describe(const struct provision *p,
+                             const struct provision_org *org,
+                             const struct material *m)
+{
+    struct buf fingerprint = BUF_INIT;
+    int rc = cert_fingerprint(m->cert_pem.data, &fingerprint);
+
+    if (rc == 0)
+        detail(p, org, "certificate SHA-256 fingerprint %s", fingerprint.data);
+    detail(p, org, "app '%s' for %s, pre-authorised %s '%s'", org->app,
+           org->username,
+           p->options.permission_set != NULL ? "permission set" : "profile",
+           p->options.permission_set != NULL ? p->options.permission_set
+           : p->options.profile != NULL      ? p->options.profile
+                                             : DEFAULT_PROFILE);
+    buf_release(&fingerprint);
+    return rc;
+}
+
 /* Gives each variable its value and has the host check it. */
 static int org_set_values(struct provision_org *org,
                           const struct provision_options *o,
@@ -473,6 +513,8 @@ static int org_write_metadata(struct provision *p, struct provision_org *org,
         rc = app_package_write(&package, buf_cstr(&dir));
     if (rc == 0 && (org->metadata_dir = buf_detach(&dir)) == NULL)
         rc = error_oom();
+    for (size_t i = 0; rc == 0 && i < package.count; i++)
+        detail(p, org, "wrote %s/%s", org->metadata_dir, package.files[i].path);
 
 out:
     app_package_release(&package);
@@ -567,6 +609,8 @@ static int org_run(struct provision *p, struct provision_org *org)
     rc = material_generate(&m, org->app, o->days);
     if (rc == 0)
         rc = org_set_values(org, o, &m);
+    if (rc == 0)
+        rc = material_describe(p, org, &m);
     if (rc < 0)
         goto out;
 

@@ -59,8 +59,12 @@ struct provision_options {
     bool no_deploy;
     bool plan;
 
-    /* Progress, one line per step; org is NULL for the whole run. */
-    void (*progress)(void *data, const char *org, const char *message);
+    /*
+     * Progress, one line per step (detail false), or a detail of a step
+     * (detail true, for -v); org is NULL for the whole run.
+     */
+    void (*progress)(void *data, const char *org, bool detail,
+                     const char *message);
     void *progress_data;
 };
 

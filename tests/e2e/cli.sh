@@ -40,4 +40,29 @@ check "a terminal gets a coloured error label" grep -q $'\033\\[31merror:' "$scr
 check "-q prints no progress" test ! -s "$scratch/quiet.err"
 check "-q still prints the data" grep -q '^SFDX_CLIENT_KEY_UAT=' "$scratch/quiet.out"
 
+
+"$sfci" -v -C "$scratch/project" provision --branch main --provider gitlab \
+    --no-deploy >/dev/null 2>"$scratch/verbose.err"
+fingerprint=$(openssl x509 -in "$scratch/project/config/branches/.jwt/main.crt" \
+    -noout -fingerprint -sha256 | cut -d= -f2)
+check "-v shows the certificate fingerprint openssl computes" \
+    grep -qF "main: certificate SHA-256 fingerprint $fingerprint" "$scratch/verbose.err"
+check "-v names each metadata file" \
+    grep -q "main: wrote .sfci/sfci_main_[0-9]*/package.xml" "$scratch/verbose.err"
+check "-v shows no secret" \
+    sh -c "! grep -qE 'PRIVATE|[0-9a-f]{32}' '$scratch/verbose.err'"
+
+git -C "$scratch/project" init -q
+git -C "$scratch/project" remote add origin git@gitlab.example.com:acme/crm.git
+"$sfci" -q -C "$scratch/project" provision --branch main --no-deploy \
+    >"$scratch/origin.out" 2>&1
+check "the provider and project are guessed from 'origin'" \
+    grep -q "In GitLab, open the project acme/crm" "$scratch/origin.out"
+git -C "$scratch/project" remote set-url origin \
+    https://acme@dev.azure.com/acme/CRM/_git/crm-app
+"$sfci" -q -C "$scratch/project" provision --branch main --no-deploy \
+    >"$scratch/origin.out" 2>&1
+check "an Azure remote gives its project" \
+    grep -q "In Azure DevOps, open the project CRM" "$scratch/origin.out"
+
 finish

@@ -90,6 +90,32 @@ static void makes_a_self_signed_sha256_certificate(void **state)
     buf_release(&pem);
 }
 
+static void prints_the_sha256_fingerprint(void **state)
+{
+    struct buf pem = BUF_INIT, fingerprint = BUF_INIT;
+    unsigned char digest[32];
+    unsigned int len;
+    char expected[3 * 32];
+    X509 *cert;
+    int i;
+
+    (void)state;
+    assert_int_equal(cert_generate(shared_key, "x", 1, &pem), 0);
+    assert_int_equal(cert_fingerprint(pem.data, &fingerprint), 0);
+
+    cert = read_cert(pem.data);
+    X509_digest(cert, EVP_sha256(), digest, &len);
+    for (i = 0; i < 32; i++)
+        sprintf(expected + 3 * i, "%02X%s", digest[i], i < 31 ? ":" : "");
+    assert_string_equal(fingerprint.data, expected);
+
+    assert_int_equal(cert_fingerprint("not a certificate", &fingerprint),
+                     SFCI_EFAIL);
+    X509_free(cert);
+    buf_release(&fingerprint);
+    buf_release(&pem);
+}
+
 static void tells_a_foreign_key_apart(void **state)
 {
     struct buf pem = BUF_INIT;
@@ -146,6 +172,7 @@ int main(void)
         cmocka_unit_test(generates_rsa_2048),
         cmocka_unit_test(writes_and_reads_pkcs8),
         cmocka_unit_test(makes_a_self_signed_sha256_certificate),
+        cmocka_unit_test(prints_the_sha256_fingerprint),
         cmocka_unit_test(tells_a_foreign_key_apart),
         cmocka_unit_test(refuses_lifetimes_out_of_range),
         cmocka_unit_test(makes_consumer_keys),
