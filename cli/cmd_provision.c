@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,8 +426,9 @@ static void print_files(const struct provision_org *org, const char *verb)
 static void print_deploy_steps(const struct provision *p,
                                const struct provision_org *org)
 {
-    printf("App: %s (%s), not deployed yet. Deploy it with:\n", org->app,
-           app_kind_title(p->options.app_kind));
+    printf("App: %s (%s), not deployed yet. Deploy it from the "
+           "project's root:\n",
+           org->app, app_kind_title(p->options.app_kind));
     printf("  sf project deploy start --metadata-dir %s --target-org %s\n",
            org->metadata_dir, org->username);
 }
@@ -542,11 +544,21 @@ static json_t *org_json(const struct provision *p,
     return o;
 }
 
+/* Jansson's copies of the values are wiped before their memory is freed. */
+static void json_free_wiped(void *p)
+{
+    if (p != NULL)
+        secret_wipe(p, malloc_usable_size(p));
+    free(p);
+}
+
 static void print_json(const struct provision *p, int exit_code)
 {
-    json_t *orgs = json_array(), *report;
+    json_t *orgs, *report;
     size_t i;
 
+    json_set_alloc_funcs(malloc, json_free_wiped);
+    orgs = json_array();
     for (i = 0; i < p->count; i++) {
         if (p->orgs[i].done || p->options.plan)
             json_array_append_new(orgs, org_json(p, &p->orgs[i]));
