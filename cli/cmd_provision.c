@@ -9,6 +9,7 @@
 #include "registry.h"
 
 #include "errors.h"
+#include "http.h"
 #include "provision.h"
 #include "remote.h"
 
@@ -22,8 +23,11 @@
 #define DEFAULT_API_VERSION "64.0"
 #define DEFAULT_DAYS 3650
 #define DEFAULT_VARIABLE_GROUP "salesforce-auth"
+#define DEFAULT_VERIFY_TIMEOUT 600
+#define DEFAULT_DEPLOY_TIMEOUT 1800
 
-static const char usage_text[] =
+/* The help, in parts: C11 compilers need not take longer strings. */
+static const char *const usage_text[] = {
     "usage: sfci provision (--branch NAME | --all-branches | --devhub)\n"
     "                      [--provider P] [--dry-run] [--no-deploy] [--plan]\n"
     "                      [options]\n"
@@ -34,8 +38,12 @@ static const char usage_text[] =
     "under config/branches/.jwt/ (config/.jwt/ for the Dev Hub); and prints\n"
     "the CI variables SFDX_CLIENT_ID_<NAME> and SFDX_CLIENT_KEY_<NAME> with\n"
     "where to enter them in the CI host's web page.\n"
-    "\n"
+    "\n",
     "examples:\n"
+    "  # deploy and verify the app of uat, print the variables for GitHub\n"
+    "  export SF_ACCESS_TOKEN=... SF_ORG_INSTANCE_URL=https://acme--uat...\n"
+    "  sfci provision --branch uat --provider github --dry-run\n"
+    "\n"
     "  # every major branch, app metadata to deploy by hand, for GitLab\n"
     "  sfci provision --all-branches --provider gitlab --dry-run --no-deploy\n"
     "\n"
@@ -49,13 +57,13 @@ static const char usage_text[] =
     "\n"
     "  # what would happen, changing nothing\n"
     "  sfci provision --all-branches --provider bitbucket --no-deploy --plan\n"
-    "\n"
+    "\n",
     "orgs (one of):\n"
     "  -b, --branch NAME      the org of "
     "config/branches/.sfdx-hardis.NAME.yml\n"
     "  -a, --all-branches     every such file: the major branches\n"
     "      --devhub           the Dev Hub of the project config\n"
-    "\n"
+    "\n",
     "modes:\n"
     "  -n, --dry-run          write nothing to the CI host: print the\n"
     "                         variables and where to enter them\n"
@@ -65,7 +73,7 @@ static const char usage_text[] =
     "      --plan             change nothing anywhere: print what a run\n"
     "                         would do, values hidden\n"
     "      --json             print one JSON report on stdout\n"
-    "\n"
+    "\n",
     "CI host:\n"
     "  -p, --provider P       gitlab, github, azure, bitbucket or jenkins\n"
     "                         (default: guessed from the 'origin' remote)\n"
@@ -81,7 +89,7 @@ static const char usage_text[] =
     "      --key-storage S    repo (default): the encrypted key is\n"
     "                         committed; variable: it goes into\n"
     "                         SFDX_CLIENT_CERT_<NAME> instead\n"
-    "\n"
+    "\n",
     "app:\n"
     "      --app-kind K       eca (External Client App, default) or\n"
     "                         connected-app\n"
@@ -94,15 +102,25 @@ static const char usage_text[] =
     "      --login-url URL    login URL (default: instanceUrl of the "
     "config)\n"
     "      --api-version V    Metadata API version (default 64.0)\n"
+    "      --target-org ALIAS the Salesforce CLI's org whose session deploys\n"
+    "                         (default: SF_ACCESS_TOKEN[_<NAME>] and\n"
+    "                         SF_ORG_INSTANCE_URL[_<NAME>], else the CLI's\n"
+    "                         session of the username)\n"
+    "      --verify-timeout S wait up to S seconds for a JWT login with the\n"
+    "                         new app to work (default 600)\n"
+    "      --no-verify        do not try a login after the deploy\n"
+    "      --ca-file FILE     trust the CA certificates in FILE\n"
     "      --days N           certificate lifetime (default 3650)\n"
-    "\n"
+    "\n",
     "  -C DIR                 run in DIR, the root of the project\n"
     "  -q, --quiet            no progress on stderr\n"
     "  -v, --verbose          details of each step on stderr\n"
     "  -h, --help             this help\n"
     "\n"
     "exit codes: 0 done, 1 failure, 2 usage or bad input, 3 partial,\n"
-    "4 credentials rejected\n";
+    "4 credentials rejected\n",
+    NULL,
+};
 
 enum {
     OPT_DEVHUB = OPT_FIRST_COMMAND_OPTION,
@@ -123,6 +141,10 @@ enum {
     OPT_LOGIN_URL,
     OPT_API_VERSION,
     OPT_DAYS,
+    OPT_TARGET_ORG,
+    OPT_VERIFY_TIMEOUT,
+    OPT_NO_VERIFY,
+    OPT_CA_FILE,
 };
 
 static const struct option long_options[] = {
@@ -149,6 +171,10 @@ static const struct option long_options[] = {
     {"login-url", required_argument, NULL, OPT_LOGIN_URL},
     {"api-version", required_argument, NULL, OPT_API_VERSION},
     {"days", required_argument, NULL, OPT_DAYS},
+    {"target-org", required_argument, NULL, OPT_TARGET_ORG},
+    {"verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -157,20 +183,21 @@ struct request {
     const char *provider_name;
     int scopes_given;
     bool json;
+    const char *ca_file;
     struct remote origin; /* when --provider or --repo was guessed */
 };
 
-static int parse_days(const char *text, int *out)
+/* A whole number from min to max for option, into *out. */
+static int parse_number(const char *option, const char *text, long min,
+                        long max, long *out)
 {
     char *end;
-    long days = strtol(text, &end, 10);
+    long n = strtol(text, &end, 10);
 
-    if (end == text || *end != '\0' || days < 1 || days > 36500)
-        return error_set(SFCI_EINPUT,
-                         "--days '%s' is not a number of days from 1 to "
-                         "36500",
-                         text);
-    *out = (int)days;
+    if (end == text || *end != '\0' || n < min || n > max)
+        return error_set(SFCI_EINPUT, "%s '%s' is not a number from %ld to %ld",
+                         option, text, min, max);
+    *out = n;
     return 0;
 }
 
@@ -252,8 +279,24 @@ static int apply_option(struct request *r, int opt, const char *arg)
     case OPT_API_VERSION:
         o->api_version = arg;
         break;
-    case OPT_DAYS:
-        rc = parse_days(arg, &o->days);
+    case OPT_DAYS: {
+        long days = 0;
+        rc = parse_number("--days", arg, 1, 36500, &days);
+        o->days = (int)days;
+        break;
+    }
+    case OPT_TARGET_ORG:
+        o->target_org = arg;
+        break;
+    case OPT_VERIFY_TIMEOUT:
+        rc =
+            parse_number("--verify-timeout", arg, 0, 86400, &o->verify_timeout);
+        break;
+    case OPT_NO_VERIFY:
+        o->no_verify = true;
+        break;
+    case OPT_CA_FILE:
+        r->ca_file = arg;
         break;
     default:
         return -1;
@@ -270,7 +313,8 @@ static int parse_arguments(struct request *r, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":b:ap:n" COMMON_SHORT_OPTIONS,
                               long_options, NULL)) != -1) {
         if (opt == 'h') {
-            fputs(usage_text, stdout);
+            for (const char *const *part = usage_text; *part != NULL; part++)
+                fputs(*part, stdout);
             return EXIT_DONE;
         }
         rc = common_option(opt, optarg);
@@ -401,6 +445,17 @@ static int resolve_provider(struct request *r, char **guessed_repo)
     return -1;
 }
 
+static void on_trace(void *data, const char *line)
+{
+    (void)data;
+    print_verbose("%s", line);
+}
+
+static const char *env_getenv(const char *name)
+{
+    return getenv(name);
+}
+
 static void on_progress(void *data, const char *org, bool detail,
                         const char *message)
 {
@@ -431,6 +486,20 @@ static void print_deploy_steps(const struct provision *p,
            org->app, app_kind_title(p->options.app_kind));
     printf("  sf project deploy start --metadata-dir %s --target-org %s\n",
            org->metadata_dir, org->username);
+}
+
+static void print_deployed(const struct provision *p,
+                           const struct provision_org *org)
+{
+    const struct org_config *c = &org->config;
+
+    printf("App: %s (%s), deployed%s.\n", org->app,
+           app_kind_title(p->options.app_kind),
+           p->options.no_verify ? "" : " and a JWT login verified");
+    if (c->app_count > 0)
+        printf("The earlier app %s keeps working until you delete it, "
+               "once these values are entered.\n",
+               c->apps[c->app_count - 1]);
 }
 
 /* The host's instructions, indented by two spaces. */
@@ -475,6 +544,8 @@ static int print_manual(const struct provision *p)
                org->login_url);
         if (org->metadata_dir != NULL)
             print_deploy_steps(p, org);
+        else
+            print_deployed(p, org);
         print_files(org, "Commit:");
         for (j = 0; j < org->variable_count; j++)
             printf("%s=%s\n", org->variables[j].name, org->variables[j].value);
@@ -576,9 +647,14 @@ int cmd_provision(int argc, char **argv)
             {
                 .api_version = DEFAULT_API_VERSION,
                 .days = DEFAULT_DAYS,
+                .verify_timeout = DEFAULT_VERIFY_TIMEOUT,
+                .deploy_timeout = DEFAULT_DEPLOY_TIMEOUT,
                 .progress = on_progress,
+                .env = env_getenv,
             },
     };
+    struct http_options http_options = {.trace = on_trace};
+    struct http_client *http = NULL;
     struct provision p = {0};
     char *guessed_repo = NULL;
     int rc, exit_code;
@@ -589,7 +665,11 @@ int cmd_provision(int argc, char **argv)
     if (exit_code >= 0)
         goto out;
 
-    rc = provision_prepare(&p, &r.options);
+    http_options.ca_file = r.ca_file;
+    rc = http_client_new(&http_options, &http);
+    r.options.http = http;
+    if (rc == 0)
+        rc = provision_prepare(&p, &r.options);
     if (rc == 0)
         rc = provision_run(&p);
     exit_code = exit_code_of(rc);
@@ -610,6 +690,7 @@ int cmd_provision(int argc, char **argv)
 out:
     fflush(stdout);
     provision_release(&p);
+    http_client_free(http);
     remote_release(&r.origin);
     free(guessed_repo);
     return exit_code;

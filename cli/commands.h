@@ -2,8 +2,10 @@
 #ifndef SFCI_COMMANDS_H
 #define SFCI_COMMANDS_H
 
+int cmd_login(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_providers(int argc, char **argv);
+int cmd_retire(int argc, char **argv);
 
 /*
  * Handles an option that every command takes (-C, -q, -v, --no-color):

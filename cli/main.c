@@ -22,6 +22,10 @@ static const char usage_text[] =
     "  provision   make the key material, the app and the CI variables of\n"
     "              one branch's org (--branch), every major branch's\n"
     "              (--all-branches) or the Dev Hub (--devhub)\n"
+    "  login       in a pipeline: log in to the org of the branch with the\n"
+    "              JWT bearer flow and print the session\n"
+    "  retire      delete the apps that earlier runs created, keeping the\n"
+    "              current one, once its variables are in place\n"
     "  providers   list the CI hosts this sfci can write to\n"
     "\n"
     "options:\n"
@@ -40,6 +44,8 @@ static const struct command {
     int (*run)(int argc, char **argv);
 } commands[] = {
     {"provision", cmd_provision},
+    {"login", cmd_login},
+    {"retire", cmd_retire},
     {"providers", cmd_providers},
 };
 

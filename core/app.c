@@ -486,6 +486,27 @@ int app_package_build(const struct app_spec *spec, struct app_package *out)
     return rc;
 }
 
+size_t app_members(enum app_kind kind, const char *name,
+                   struct app_member out[APP_MEMBERS_MAX])
+{
+    const struct component *components = eca_components;
+    size_t count = sizeof(eca_components) / sizeof(eca_components[0]);
+    size_t i;
+
+    if (kind == APP_CONNECTED_APP) {
+        components = connected_app_components;
+        count = 1;
+    }
+    /* The table starts with the app itself: walk it backwards. */
+    for (i = 0; i < count; i++) {
+        const struct component *c = &components[count - 1 - i];
+        out[i].type = c->type;
+        snprintf(out[i].full_name, sizeof(out[i].full_name), "%s%s", name,
+                 c->name_suffix);
+    }
+    return count;
+}
+
 /* Creates the folder of relative path under dir, then writes the file. */
 static int file_write_under(const char *dir, const struct app_file *file)
 {

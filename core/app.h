@@ -67,6 +67,21 @@ int app_package_zip(const struct app_package *pkg, struct buf *out);
 
 void app_package_release(struct app_package *pkg);
 
+#define APP_MEMBERS_MAX 5
+
+/* One component of an app: its Metadata API type and full name. */
+struct app_member {
+    const char *type;
+    char full_name[APP_NAME_MAX + 32];
+};
+
+/*
+ * Fills out with the components of the app called name, in the order to
+ * delete them: the settings first, the app itself last.  Returns how many.
+ */
+size_t app_members(enum app_kind kind, const char *name,
+                   struct app_member out[APP_MEMBERS_MAX]);
+
 /* "eca" or "connected-app", as --app-kind spells them. */
 const char *app_kind_name(enum app_kind kind);
 

@@ -1,5 +1,6 @@
 #include "provision.h"
 
+#include "admin.h"
 #include "errors.h"
 #include "files.h"
 #include "keys.h"
@@ -188,6 +189,8 @@ static int check_options(const struct provision_options *o)
 {
     int rc;
 
+    if (o->retire)
+        return check_api_version(o->api_version, APP_ECA);
     if (o->provider == NULL)
         return error_set(SFCI_EINPUT, "no CI host chosen: pass --provider");
     rc = check_target(o);
@@ -198,11 +201,12 @@ static int check_options(const struct provision_options *o)
     if (rc == 0 && (o->days < 1 || o->days > 36500))
         rc = error_set(SFCI_EINPUT, "--days %d is out of range: use 1 to 36500",
                        o->days);
-    if (rc == 0 && !o->no_deploy)
+    if (rc == 0 && !o->dry_run)
         rc = error_set(SFCI_EINPUT,
-                       "this version of sfci cannot deploy the app to the "
-                       "org yet: add --no-deploy to write its metadata and "
-                       "deploy it with 'sf project deploy start'");
+                       "this version of sfci cannot write the variables to "
+                       "%s yet: add --dry-run to print them for entry by "
+                       "hand",
+                       o->provider->title);
     return rc;
 }
 
@@ -352,6 +356,10 @@ static int org_prepare(struct provision *p, struct provision_org *org)
     rc = variable_suffix(c->name, &suffix);
     if (rc == 0 && (org->suffix = buf_detach(&suffix)) == NULL)
         rc = error_oom();
+    if (rc < 0 || o->retire) {
+        buf_release(&suffix);
+        return rc;
+    }
     if (rc == 0)
         rc = org_add_variable(org, o->provider, &o->target, VARIABLE_CLIENT_ID);
     if (rc == 0)
@@ -388,6 +396,33 @@ static int check_collisions(const struct provision *p)
     return 0;
 }
 
+static bool deploys(const struct provision_options *o)
+{
+    return o->retire || (!o->no_deploy && !o->plan);
+}
+
+/*
+ * Before anything changes: the admin session of the org works, and the
+ * CI user is a user of that org.
+ */
+static int org_preflight(struct provision *p, struct provision_org *org)
+{
+    const struct provision_options *o = &p->options;
+    int rc;
+
+    if (o->env == NULL || o->http == NULL)
+        return error_set(SFCI_EFAIL, "a deploy needs an environment lookup "
+                                     "and an HTTP client");
+    progress(p, org, "checking the admin session");
+    rc = admin_session_find(o->env, org->suffix, o->target_org, org->username,
+                            &org->admin);
+    if (rc == 0)
+        rc = sf_check_user(o->http, &org->admin, o->api_version, org->username);
+    if (rc < 0)
+        error_prefix("%s", org->config.name);
+    return rc;
+}
+
 int provision_prepare(struct provision *p,
                       const struct provision_options *options)
 {
@@ -404,6 +439,8 @@ int provision_prepare(struct provision *p,
         rc = org_prepare(p, &p->orgs[i]);
     if (rc == 0)
         rc = check_collisions(p);
+    for (i = 0; i < p->count && rc == 0 && deploys(options); i++)
+        rc = org_preflight(p, &p->orgs[i]);
     return rc;
 }
 
@@ -477,49 +514,174 @@ static int org_set_values(struct provision_org *org,
     return rc;
 }
 
-static int org_write_metadata(struct provision *p, struct provision_org *org,
-                              const struct material *m)
+/* Builds the app's metadata for the new material. */
+static int org_package(const struct provision *p,
+                       const struct provision_org *org,
+                       const struct material *m, struct app_package *package)
 {
     const struct provision_options *o = &p->options;
-    struct app_package package = {0};
-    struct buf dir = BUF_INIT;
     struct buf description = BUF_INIT;
-    struct app_spec spec = {0};
+    struct app_spec spec = {
+        .kind = o->app_kind,
+        .name = org->app,
+        .contact_email =
+            o->contact_email != NULL ? o->contact_email : org->username,
+        .certificate_pem = buf_cstr(&m->cert_pem),
+        .consumer_key = m->consumer_key,
+        .permission_set = o->permission_set,
+        .profile = o->profile,
+        .api_version = o->api_version,
+    };
     int rc;
 
+    if (o->profile == NULL && o->permission_set == NULL)
+        spec.profile = DEFAULT_PROFILE;
     rc = buf_printf(&description,
                     "CI login of %s for sfci (JWT bearer flow); "
                     "created %.14s UTC",
                     org->username, org->app + strlen(org->app) - 14);
-    if (rc < 0)
-        goto out;
-    spec.kind = o->app_kind;
-    spec.name = org->app;
     spec.description = buf_cstr(&description);
-    spec.contact_email =
-        o->contact_email != NULL ? o->contact_email : org->username;
-    spec.certificate_pem = buf_cstr(&m->cert_pem);
-    spec.consumer_key = m->consumer_key;
-    spec.permission_set = o->permission_set;
-    spec.profile = o->profile;
-    if (o->profile == NULL && o->permission_set == NULL)
-        spec.profile = DEFAULT_PROFILE;
-    spec.api_version = o->api_version;
+    if (rc == 0)
+        rc = app_package_build(&spec, package);
+    buf_release(&description);
+    return rc;
+}
 
-    rc = app_package_build(&spec, &package);
+/* --no-deploy: the package goes to .sfci/<app>/ for a deploy by hand. */
+static int org_write_metadata(struct provision *p, struct provision_org *org,
+                              const struct app_package *package)
+{
+    struct buf dir = BUF_INIT;
+    size_t i;
+    int rc;
+
+    progress(p, org, "writing the %s metadata of '%s'",
+             app_kind_title(p->options.app_kind), org->app);
+    rc = buf_printf(&dir, "%s/%s", METADATA_ROOT, org->app);
     if (rc == 0)
-        rc = buf_printf(&dir, "%s/%s", METADATA_ROOT, org->app);
-    if (rc == 0)
-        rc = app_package_write(&package, buf_cstr(&dir));
+        rc = app_package_write(package, buf_cstr(&dir));
     if (rc == 0 && (org->metadata_dir = buf_detach(&dir)) == NULL)
         rc = error_oom();
-    for (size_t i = 0; rc == 0 && i < package.count; i++)
-        detail(p, org, "wrote %s/%s", org->metadata_dir, package.files[i].path);
-
-out:
-    app_package_release(&package);
+    for (i = 0; rc == 0 && i < package->count; i++)
+        detail(p, org, "wrote %s/%s", org->metadata_dir,
+               package->files[i].path);
     buf_release(&dir);
-    buf_release(&description);
+    return rc;
+}
+
+struct deploy_watch {
+    const struct provision *p;
+    const struct provision_org *org;
+};
+
+static void on_deploy_status(void *data, const char *status)
+{
+    const struct deploy_watch *watch = data;
+
+    progress(watch->p, watch->org, "deploy %s", status);
+}
+
+/* Deploys the app's package with the Metadata API and waits for it. */
+static int org_deploy(struct provision *p, struct provision_org *org,
+                      const struct app_package *package)
+{
+    const struct provision_options *o = &p->options;
+    struct deploy_watch watch = {p, org};
+    struct sf_deploy_result result;
+    struct buf zip = BUF_INIT;
+    int rc;
+
+    rc = app_package_zip(package, &zip);
+    if (rc < 0)
+        return rc;
+    progress(p, org, "deploying the %s '%s' to %s", app_kind_title(o->app_kind),
+             org->app, org->admin.instance_url);
+    rc = sf_deploy(o->http, &org->admin, o->api_version, &zip,
+                   o->deploy_timeout * 1000, on_deploy_status, &watch, &result);
+    if (rc == 0)
+        detail(p, org, "deploy %s: %s", result.id, result.status);
+    sf_deploy_result_release(&result);
+    buf_release(&zip);
+    return rc;
+}
+
+/* Deletes the app this run deployed, when a later step failed. */
+static void org_undeploy(struct provision *p, struct provision_org *org)
+{
+    const struct provision_options *o = &p->options;
+    struct app_member members[APP_MEMBERS_MAX];
+    size_t count = app_members(o->app_kind, org->app, members), i;
+    char saved[1024];
+    int saved_code = error_code();
+
+    /* Keep the failure that matters; a failed clean-up only adds to it. */
+    snprintf(saved, sizeof(saved), "%s", error_message());
+    progress(p, org, "deleting the app '%s' again", org->app);
+    for (i = 0; i < count; i++) {
+        const char *name = members[i].full_name;
+        if (sf_delete_metadata(o->http, &org->admin, o->api_version,
+                               members[i].type, &name, 1) < 0) {
+            error_set(saved_code,
+                      "%s (and the app '%s' could not be "
+                      "deleted: delete it in Setup)",
+                      saved, org->app);
+            return;
+        }
+    }
+    error_set(saved_code, "%s", saved);
+}
+
+static long now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/*
+ * Logs in with the new material, as the pipelines will, until it works:
+ * Salesforce takes a while to propagate a new app, and answers in the
+ * meantime as if it did not exist.
+ */
+static int org_verify(struct provision *p, struct provision_org *org,
+                      const struct material *m)
+{
+    const struct provision_options *o = &p->options;
+    struct sf_jwt jwt = {
+        .login_url = org->login_url,
+        .client_id = m->consumer_key,
+        .username = org->username,
+        .key = m->key,
+    };
+    struct sf_token_error failure;
+    struct sf_session session;
+    long start = now_ms(), wait = 2000;
+    int rc;
+
+    progress(p, org, "verifying a JWT login as %s", org->username);
+    for (;;) {
+        memset(&failure, 0, sizeof(failure));
+        rc = sf_login_jwt(o->http, &jwt, &session, &failure);
+        sf_session_release(&session);
+        if (rc == 0 || !sf_token_error_is_propagating(&failure))
+            break;
+        if (now_ms() - start + wait > o->verify_timeout * 1000) {
+            error_prefix("the app did not work within --verify-timeout %ld "
+                         "s",
+                         o->verify_timeout);
+            break;
+        }
+        progress(p, org,
+                 "Salesforce is still propagating the app (%s); "
+                 "%ld s so far",
+                 failure.description, (now_ms() - start) / 1000);
+        usleep((useconds_t)wait * 1000);
+        wait = wait * 2 > 15000 ? 15000 : wait * 2;
+    }
+    if (rc == 0)
+        progress(p, org, "the JWT login works (%ld s after the deploy)",
+                 (now_ms() - start) / 1000);
     return rc;
 }
 
@@ -591,10 +753,27 @@ static int org_stage_files(struct provision_org *org, const struct material *m,
     return rc;
 }
 
+/* Deploys the app and checks a login with it; deletes it on failure. */
+static int org_deploy_verified(struct provision *p, struct provision_org *org,
+                               const struct material *m,
+                               const struct app_package *package)
+{
+    int rc = org_deploy(p, org, package);
+
+    if (rc < 0)
+        return rc;
+    if (!p->options.no_verify)
+        rc = org_verify(p, org, m);
+    if (rc < 0)
+        org_undeploy(p, org);
+    return rc;
+}
+
 static int org_run(struct provision *p, struct provision_org *org)
 {
     const struct provision_options *o = &p->options;
     struct material m = {0};
+    struct app_package package = {0};
     struct file_batch batch = FILE_BATCH_INIT;
     size_t i;
     int rc;
@@ -603,25 +782,27 @@ static int org_run(struct provision *p, struct provision_org *org)
     if (rc < 0)
         return rc;
     progress(p, org,
-             "generating an RSA-%d key and a certificate valid "
-             "for %d days",
+             "generating an RSA-%d key and a certificate valid for %d days",
              KEY_BITS, o->days);
     rc = material_generate(&m, org->app, o->days);
     if (rc == 0)
         rc = org_set_values(org, o, &m);
     if (rc == 0)
         rc = material_describe(p, org, &m);
+    if (rc == 0)
+        rc = org_package(p, org, &m, &package);
+    /* Stage first: nothing in the repository changes if a step fails. */
+    if (rc == 0)
+        rc = org_stage_files(org, &m, &batch);
     if (rc < 0)
         goto out;
 
-    /* Stage first: nothing in the repository changes if a step fails. */
-    rc = org_stage_files(org, &m, &batch);
-    if (rc == 0)
+    if (o->no_deploy) {
         rc = metadata_root_create();
-    if (rc == 0) {
-        progress(p, org, "writing the %s metadata of '%s'",
-                 app_kind_title(o->app_kind), org->app);
-        rc = org_write_metadata(p, org, &m);
+        if (rc == 0)
+            rc = org_write_metadata(p, org, &package);
+    } else {
+        rc = org_deploy_verified(p, org, &m, &package);
     }
     if (rc == 0)
         rc = file_batch_commit(&batch);
@@ -635,6 +816,7 @@ static int org_run(struct provision *p, struct provision_org *org)
     org->done = true;
 
 out:
+    app_package_release(&package);
     file_batch_release(&batch);
     material_release(&m);
     return rc;
@@ -679,6 +861,124 @@ int provision_run(struct provision *p)
     return rc;
 }
 
+/* The kind of app name is in the org as, or false in *found. */
+static int app_find(const struct provision *p, const struct provision_org *org,
+                    const char *name, enum app_kind *kind, bool *found)
+{
+    const struct provision_options *o = &p->options;
+    int rc;
+
+    *kind = APP_ECA;
+    rc = sf_metadata_exists(o->http, &org->admin, o->api_version,
+                            "ExternalClientApplication", name, found);
+    if (rc == 0 && !*found) {
+        *kind = APP_CONNECTED_APP;
+        rc = sf_metadata_exists(o->http, &org->admin, o->api_version,
+                                "ConnectedApp", name, found);
+    }
+    return rc;
+}
+
+/* Deletes every component of an app, its settings first. */
+static int app_delete(const struct provision *p,
+                      const struct provision_org *org, enum app_kind kind,
+                      const char *name)
+{
+    struct app_member members[APP_MEMBERS_MAX];
+    size_t count = app_members(kind, name, members), i;
+    int rc = 0;
+
+    for (i = 0; i < count && rc == 0; i++) {
+        const char *full_name = members[i].full_name;
+        rc = sf_delete_metadata(p->options.http, &org->admin,
+                                p->options.api_version, members[i].type,
+                                &full_name, 1);
+    }
+    return rc;
+}
+
+static int org_record_retired(struct provision_org *org, const char *name)
+{
+    char **grown =
+        realloc(org->retired, (org->retired_count + 1) * sizeof(*grown));
+
+    if (grown == NULL)
+        return error_oom();
+    org->retired = grown;
+    grown[org->retired_count] = strdup(name);
+    if (grown[org->retired_count] == NULL)
+        return error_oom();
+    org->retired_count++;
+    return 0;
+}
+
+static int org_retire(struct provision *p, struct provision_org *org)
+{
+    const struct org_config *c = &org->config;
+    const char *current;
+    struct buf text = BUF_INIT;
+    enum app_kind kind;
+    bool found;
+    size_t i;
+    int rc;
+
+    if (c->app_count < 2) {
+        progress(p, org, "no earlier app to retire");
+        org->done = true;
+        return 0;
+    }
+    current = c->apps[c->app_count - 1];
+    rc = app_find(p, org, current, &kind, &found);
+    if (rc == 0 && !found)
+        return error_set(SFCI_EINPUT,
+                         "the current app '%s' is not in the org, so the "
+                         "earlier ones are the only working apps: deploy it "
+                         "first (sf project deploy start --metadata-dir "
+                         ".sfci/%s), then retire",
+                         current, current);
+
+    for (i = 0; i + 1 < c->app_count && rc == 0; i++) {
+        rc = app_find(p, org, c->apps[i], &kind, &found);
+        if (rc == 0 && found) {
+            progress(p, org, "deleting the earlier app '%s'", c->apps[i]);
+            rc = app_delete(p, org, kind, c->apps[i]);
+        }
+        if (rc == 0)
+            rc = org_record_retired(org, c->apps[i]);
+    }
+
+    /* What was deleted leaves the config, even after a later failure. */
+    if (org->retired_count > 0) {
+        int saved = rc;
+        char message[1024];
+        snprintf(message, sizeof(message), "%s", error_message());
+        rc = config_render_apps(
+            c, (const char *const *)c->apps + org->retired_count,
+            c->app_count - org->retired_count, &text);
+        if (rc == 0)
+            rc = file_write_atomic(c->path, text.data, text.len,
+                                   file_mode(c->path, 0644));
+        if (rc == 0 && saved < 0)
+            rc = error_set(saved, "%s", message);
+    }
+    org->done = rc == 0;
+    buf_release(&text);
+    return rc;
+}
+
+int provision_retire(struct provision *p)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < p->count && rc == 0; i++) {
+        rc = org_retire(p, &p->orgs[i]);
+        if (rc < 0)
+            error_prefix("%s", p->orgs[i].config.name);
+    }
+    return rc;
+}
+
 static void org_release(struct provision_org *org)
 {
     size_t i;
@@ -688,6 +988,10 @@ static void org_release(struct provision_org *org)
     free(org->metadata_dir);
     free(org->key_path);
     free(org->cert_path);
+    sf_session_release(&org->admin);
+    for (i = 0; i < org->retired_count; i++)
+        free(org->retired[i]);
+    free(org->retired);
     for (i = 0; i < org->file_count; i++)
         free(org->files[i]);
     free(org->files);

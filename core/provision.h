@@ -13,7 +13,10 @@
 
 #include "app.h"
 #include "config.h"
+#include "http.h"
+#include "login.h"
 #include "provider.h"
+#include "salesforce.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,6 +61,13 @@ struct provision_options {
     bool dry_run;
     bool no_deploy;
     bool plan;
+    bool no_verify;           /* skip the JWT login after the deploy */
+    bool retire;              /* sfci retire: no host, no variables */
+    long verify_timeout;      /* seconds to wait for the app to propagate */
+    long deploy_timeout;      /* seconds to wait for the deploy */
+    const char *target_org;   /* the sf CLI's org for the admin session */
+    struct http_client *http; /* the caller's; needed unless no_deploy */
+    env_lookup env;           /* getenv, or a test's */
 
     /*
      * Progress, one line per step (detail false), or a detail of a step
@@ -84,6 +94,9 @@ struct provision_org {
     char *metadata_dir; /* with --no-deploy; NULL otherwise */
     char *key_path;     /* NULL with --key-storage variable */
     char *cert_path;
+    struct sf_session admin; /* with a deploy: the admin session */
+    char **retired;          /* apps deleted by provision_retire() */
+    size_t retired_count;
     char **files; /* repository files written (planned in a plan) */
     size_t file_count;
     struct provision_variable variables[3];
@@ -110,6 +123,14 @@ int provision_prepare(struct provision *p,
  * failure.  With options.plan nothing is generated or written.
  */
 int provision_run(struct provision *p);
+
+/*
+ * sfci retire: for every prepared org (options.retire), deletes from the
+ * org the apps its config records before the current one, and keeps only
+ * the current one in the config.  Refuses when the current app is not in
+ * the org, so the only working app is never removed.
+ */
+int provision_retire(struct provision *p);
 
 /* Wipes the values and frees everything p holds; accepts a zeroed p. */
 void provision_release(struct provision *p);

@@ -34,8 +34,18 @@ expect_failure "a bad --app-kind is refused" 2 "unknown app kind 'ca'" -- \
     run provision --branch uat --provider gitlab --app-kind ca --no-deploy
 expect_failure "without an 'origin' the provider is asked for" 2 \
     "pass --provider" -- run provision --branch uat --no-deploy
-expect_failure "deploying needs --no-deploy for now" 2 "--no-deploy" -- \
-    run provision --branch uat --provider gitlab --dry-run
+expect_failure "writing to the CI host needs --dry-run for now" 2 \
+    "cannot write the variables to GitLab yet: add --dry-run" -- \
+    run provision --branch uat --provider gitlab
+
+# A Salesforce CLI that has no session for the org.
+mkdir "$scratch/bin"
+printf '#!/bin/sh\necho "{\\"status\\":1}"\nexit 1\n' >"$scratch/bin/sf"
+chmod +x "$scratch/bin/sf"
+expect_failure "a deploy without an admin session says how to give one" 2 \
+    "no admin session for 'ci@acme.example.uat': set SF_ACCESS_TOKEN" -- \
+    env -u SF_ACCESS_TOKEN PATH="$scratch/bin:$PATH" \
+    "$sfci" -q -C "$project" provision --branch uat --provider gitlab --dry-run
 
 printf 'targetUsername: ci@acme.example.uat\ninstanceUrl: [unclosed\n' \
     >"$project/config/branches/.sfdx-hardis.uat.yml"

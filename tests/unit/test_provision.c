@@ -11,6 +11,12 @@ static const char uat_config[] = "# the UAT sandbox\n"
                                  "targetUsername: ci@acme.example.uat\n"
                                  "instanceUrl: https://test.salesforce.com\n";
 
+static const char *no_environment(const char *name)
+{
+    (void)name;
+    return NULL;
+}
+
 static struct provision_options dry_run(const char *provider)
 {
     struct provision_options o = {
@@ -253,7 +259,17 @@ static void refuses_bad_input(void **state)
 
     o = dry_run("gitlab");
     o.no_deploy = false;
-    expect_refusal(&o, "--no-deploy");
+    o.dry_run = false;
+    expect_refusal(&o, "add --dry-run");
+
+    /* A deploy needs an admin session: none in this environment. */
+    o = dry_run("gitlab");
+    o.no_deploy = false;
+    o.env = no_environment;
+    o.target_org = "no-such-alias-for-sfci-tests";
+    assert_int_equal(http_client_new(&(struct http_options){0}, &o.http), 0);
+    expect_refusal(&o, "no admin session for 'no-such-alias-for-sfci-tests'");
+    http_client_free(o.http);
 
     /* Two branches whose variables would have the same name. */
     write_text("config/branches/.sfdx-hardis.pre_prod.yml", uat_config);
