@@ -10,11 +10,14 @@ static int last_code;
 
 int error_set(int code, const char *fmt, ...)
 {
+    char message[sizeof(last_message)];
     va_list ap;
 
+    /* Through a copy: the arguments may include error_message() itself. */
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof(last_message), fmt, ap);
+    vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    memcpy(last_message, message, sizeof(last_message));
     last_code = code;
     return code;
 }

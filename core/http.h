@@ -27,7 +27,7 @@
 struct http_response;
 
 struct http_options {
-    const char *ca_file;    /* NULL: SSL_CERT_FILE, else the system's */
+    const char *ca_file;     /* NULL: SSL_CERT_FILE, else the system's */
     long connect_timeout_ms; /* 0: 10 s */
     long timeout_ms;         /* whole request, 0: 120 s */
     size_t max_response;     /* 0: 16 MiB */

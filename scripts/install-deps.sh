@@ -7,7 +7,7 @@ packages="
     build-essential meson ninja-build pkg-config git
     libssl-dev libyaml-dev libxml2-dev libzip-dev libjansson-dev
     libcurl4-openssl-dev libsodium-dev
-    libcmocka-dev libmicrohttpd-dev curl
+    libcmocka-dev libmicrohttpd-dev curl zip
     openssl jq bsdutils perl clang-format valgrind
 "
 

@@ -75,6 +75,9 @@ static void keeps_the_last_error(void **state)
     assert_string_equal(error_message(), "bad 'x'");
     assert_int_equal(error_prefix("uat"), SFCI_EINPUT);
     assert_string_equal(error_message(), "uat: bad 'x'");
+    /* The last message may be an argument of the next one. */
+    error_set(SFCI_EINPUT, "%s (and more)", error_message());
+    assert_string_equal(error_message(), "uat: bad 'x' (and more)");
     assert_int_equal(error_oom(), SFCI_EFAIL);
     assert_string_equal(error_message(), "out of memory");
 }
