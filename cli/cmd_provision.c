@@ -496,10 +496,15 @@ static void print_deployed(const struct provision *p,
     printf("App: %s (%s), deployed%s.\n", org->app,
            app_kind_title(p->options.app_kind),
            p->options.no_verify ? "" : " and a JWT login verified");
-    if (c->app_count > 0)
-        printf("The earlier app %s keeps working until you delete it, "
-               "once these values are entered.\n",
-               c->apps[c->app_count - 1]);
+    if (c->app_count == 0)
+        return;
+    printf("The earlier app %s keeps serving the pipelines; once these "
+           "values are entered, remove it with:\n",
+           c->apps[c->app_count - 1]);
+    if (c->devhub)
+        printf("  sfci retire --devhub\n");
+    else
+        printf("  sfci retire --branch %s\n", c->name);
 }
 
 /* The host's instructions, indented by two spaces. */
@@ -571,6 +576,9 @@ static void print_plan(const struct provision *p)
         if (org->metadata_dir != NULL)
             printf("  write the %s '%s' to %s/ (deploy it yourself)\n",
                    app_kind_title(o->app_kind), org->app, org->metadata_dir);
+        else
+            printf("  deploy the %s '%s' and verify a JWT login with it\n",
+                   app_kind_title(o->app_kind), org->app);
         print_files(org, "  write");
         printf("  %s for %s:", o->dry_run ? "print" : "write",
                o->provider->title);

@@ -373,7 +373,8 @@ static char *xml_text(xmlNodePtr node, const char *name)
  * with Salesforce's faultstring.
  */
 static int soap_call(struct http_client *http, const struct sf_session *admin,
-                     const char *api_version, const char *body, xmlDocPtr *doc)
+                     const char *api_version, const char *body, bool secret,
+                     xmlDocPtr *doc)
 {
     static const char *const headers[] = {
         "Content-Type: text/xml; charset=UTF-8",
@@ -387,18 +388,16 @@ static int soap_call(struct http_client *http, const struct sf_session *admin,
         .headers = headers,
         /* A SOAP fault is a 500: only try again when no answer came. */
         .retry = HTTP_RETRY_NETWORK | HTTP_RETRY_429 | HTTP_RETRY_5XX,
+        .body_secret = secret,
     };
+    struct buf path = BUF_INIT;
     char *fault_code = NULL, *fault = NULL;
     int rc;
 
     *doc = NULL;
-    rc = buf_printf(&url, "/services/Soap/m/%s", api_version);
-    if (rc == 0) {
-        struct buf full = BUF_INIT;
-        rc = url_join(admin->instance_url, url.data, &full);
-        buf_release(&url);
-        url = full;
-    }
+    rc = buf_printf(&path, "/services/Soap/m/%s", api_version);
+    if (rc == 0)
+        rc = url_join(admin->instance_url, path.data, &url);
     if (rc == 0)
         rc = soap_envelope(admin, body, &envelope);
     if (rc == 0) {
@@ -440,6 +439,7 @@ out:
     free(fault_code);
     free(fault);
     http_response_release(&response);
+    buf_release(&path);
     buf_release(&url);
     buf_release(&envelope);
     return rc;
@@ -476,8 +476,9 @@ static int deploy_start(struct http_client *http,
                              "<rollbackOnError>true</rollbackOnError>"
                              "<singlePackage>true</singlePackage>"
                              "</DeployOptions></deploy>");
+    /* The zip holds the consumer key: keep it out of the trace. */
     if (rc == 0)
-        rc = soap_call(http, admin, api_version, body.data, &doc);
+        rc = soap_call(http, admin, api_version, body.data, true, &doc);
     if (rc == 0) {
         *id = xml_text(xmlDocGetRootElement(doc), "id");
         if (*id == NULL)
@@ -546,7 +547,7 @@ static int deploy_check(struct http_client *http,
                     "</checkDeployStatus>",
                     r->id);
     if (rc == 0)
-        rc = soap_call(http, admin, api_version, body.data, &doc);
+        rc = soap_call(http, admin, api_version, body.data, false, &doc);
     if (rc == 0)
         rc = result_read(doc, r, done);
     xmlFreeDoc(doc);
@@ -658,7 +659,7 @@ int sf_delete_metadata(struct http_client *http, const struct sf_session *admin,
     if (rc == 0)
         rc = buf_puts(&body, "</deleteMetadata>");
     if (rc == 0)
-        rc = soap_call(http, admin, api_version, body.data, &doc);
+        rc = soap_call(http, admin, api_version, body.data, false, &doc);
 
     /* Each result says success; a missing component counts as gone. */
     for (node = doc ? xml_find(xmlDocGetRootElement(doc), "result") : NULL;
@@ -704,7 +705,7 @@ int sf_metadata_exists(struct http_client *http, const struct sf_session *admin,
     if (rc == 0)
         rc = buf_puts(&body, "</fullNames></readMetadata>");
     if (rc == 0)
-        rc = soap_call(http, admin, api_version, body.data, &doc);
+        rc = soap_call(http, admin, api_version, body.data, false, &doc);
     /* A missing component comes back as a record without a fullName. */
     if (rc == 0)
         found = xml_text(xmlDocGetRootElement(doc), "fullName");

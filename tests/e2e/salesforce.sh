@@ -174,4 +174,68 @@ check "its trace has no token, key or assertion" \
     sh -c "! grep -qF -e '$secret_token' -e '$(value "$scratch/flaky.json" SFDX_CLIENT_KEY_UAT)' -e 'eyJhbGciOiJSUzI1NiJ9.' '$scratch/v.err'"
 cp "$scratch/uat.yml" "$project/config/branches/.sfdx-hardis.uat.yml"
 
+SF_ACCESS_TOKEN=$admin SF_ORG_INSTANCE_URL=$url_uat \
+    "$sfci" -v -C "$project" provision --branch uat --provider gitlab \
+    --dry-run >"$scratch/vp.out" 2>"$scratch/vp.err"
+check "a -v provision works and traces the deploy" \
+    grep -q "POST $url_uat/services/Soap/m/64.0" "$scratch/vp.err"
+check "its trace has no admin token, consumer key or decryption key" \
+    sh -c "! grep -qF -e '$admin' \
+        -e \"\$(sed -n 's/^SFDX_CLIENT_ID_UAT=//p' '$scratch/vp.out')\" \
+        -e \"\$(sed -n 's/^SFDX_CLIENT_KEY_UAT=//p' '$scratch/vp.out')\" '$scratch/vp.err'"
+
+# --- the admin session from the Salesforce CLI ----------------------------
+# A stand-in for sf that answers as `sf ... --json` does, for one alias.
+mkdir -p "$scratch/bin"
+cat >"$scratch/bin/sf" <<SF
+#!/bin/sh
+case "\$*" in
+"org auth show-access-token --target-org uat-admin --json")
+    echo '{"status":0,"result":{"accessToken":"$admin"}}' ;;
+"org display --target-org uat-admin --json")
+    echo '{"status":0,"result":{"instanceUrl":"$url_uat","username":"admin@acme.example.uat"}}' ;;
+*) echo '{"status":1,"name":"NoAuthInfoFound"}'; exit 1 ;;
+esac
+SF
+chmod +x "$scratch/bin/sf"
+env -u SF_ACCESS_TOKEN PATH="$scratch/bin:$PATH" \
+    "$sfci" -q -C "$project" provision --branch uat --provider gitlab \
+    --dry-run --target-org uat-admin >/dev/null 2>"$scratch/cli.err"
+check "--target-org takes the admin session from the Salesforce CLI" test $? -eq 0
+env -u SF_ACCESS_TOKEN PATH="$scratch/bin:$PATH" \
+    "$sfci" -q -C "$project" provision --branch uat --provider gitlab \
+    --dry-run --target-org other >/dev/null 2>"$scratch/cli.err"
+check "an alias the CLI does not know is refused (exit 2)" test $? -eq 2
+check "with how to give a session" \
+    grep -q "no admin session for 'other': set SF_ACCESS_TOKEN" "$scratch/cli.err"
+SF_ACCESS_TOKEN=$admin SF_ORG_INSTANCE_URL=$url_uat \
+    "$sfci" -q -C "$project" provision --branch uat --provider gitlab \
+    --dry-run --username nobody@acme.example >/dev/null 2>"$scratch/nobody.err"
+check "a username that is not a user of the org is refused (exit 2)" test $? -eq 2
+check "and named" grep -q "'nobody@acme.example' is not a user of the org" "$scratch/nobody.err"
+
+# --- the Dev Hub, and GitHub Actions' format ------------------------------
+start_fake hub --user 'release.manager@acme.example:System Administrator'
+sed -i "s|^devHubInstanceUrl: .*|devHubInstanceUrl: $url_hub|" \
+    "$project/config/.sfdx-hardis.yml"
+SF_ACCESS_TOKEN=$admin SF_ORG_INSTANCE_URL=$url_hub \
+    "$sfci" -C "$project" provision --devhub --provider github --dry-run \
+    --json >"$scratch/hub.json" 2>/dev/null
+check "the Dev Hub is provisioned against its org" test $? -eq 0
+hub_id=$(value "$scratch/hub.json" SFDX_CLIENT_ID_DEVHUB_ACME_CRM)
+hub_key=$(value "$scratch/hub.json" SFDX_CLIENT_KEY_DEVHUB_ACME_CRM)
+: >"$scratch/github.env"
+env -i PATH="$PATH" GITHUB_ENV="$scratch/github.env" \
+    SFDX_CLIENT_ID_DEVHUB_ACME_CRM="$hub_id" \
+    SFDX_CLIENT_KEY_DEVHUB_ACME_CRM="$hub_key" \
+    "$sfci" -q -C "$project" login --devhub --format github >"$scratch/gh.out"
+check "sfci login --devhub --format github exits 0" test $? -eq 0
+hub_token=$(sed -n 's/^SF_ACCESS_TOKEN=//p' "$scratch/github.env")
+check "it masks the token before anything else" \
+    test "$(head -1 "$scratch/gh.out")" = "::add-mask::$hub_token"
+check "it appends the session to GITHUB_ENV" \
+    grep -qx "SF_ORG_INSTANCE_URL=$url_hub" "$scratch/github.env"
+check "and the Dev Hub session works" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $hub_token" "$url_hub/services/oauth2/userinfo")" = 200
+
 finish
