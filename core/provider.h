@@ -9,8 +9,10 @@
 #define SFCI_PROVIDER_H
 
 #include "buf.h"
+#include "http.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum provider_capability {
     PROVIDER_ENVIRONMENTS = 1 << 0, /* --environment scopes a variable */
@@ -28,6 +30,35 @@ struct provider_target {
     const char *variable_group; /* --variable-group (the default filled in) */
     const char *folder;         /* --jenkins-folder */
     bool protected_branches;    /* --protected */
+};
+
+/* What a host needs to talk to its API; all of it is the caller's. */
+struct provider_context {
+    struct http_client *http;
+    const char *(*env)(const char *name); /* getenv, or a test's */
+    const char *api_url; /* --api-url, else NULL: from env or default */
+    const char *origin_host; /* host of the 'origin' remote, or NULL */
+    const char *origin_path; /* its path ("acme/app"), or NULL */
+    const struct provider_target *target;
+};
+
+/* An open connection to a host's API: the host's own state. */
+struct provider_session;
+
+/* What became of one variable. */
+enum provider_outcome {
+    OUTCOME_PENDING,   /* not written yet */
+    OUTCOME_CREATED,   /* it did not exist */
+    OUTCOME_UPDATED,   /* it existed and was replaced */
+    OUTCOME_UNCHANGED, /* it existed with this value (where that shows) */
+    OUTCOME_FAILED,    /* the host refused or failed; see message */
+};
+
+struct provider_variable {
+    const char *name;
+    const char *value; /* secret */
+    enum provider_outcome outcome;
+    char message[256]; /* with OUTCOME_FAILED: why, one line, no value */
 };
 
 struct provider {
