@@ -36,7 +36,7 @@ struct provider_target {
 struct provider_context {
     struct http_client *http;
     const char *(*env)(const char *name); /* getenv, or a test's */
-    const char *api_url; /* --api-url, else NULL: from env or default */
+    const char *api_url;     /* --api-url, else NULL: from env or default */
     const char *origin_host; /* host of the 'origin' remote, or NULL */
     const char *origin_path; /* its path ("acme/app"), or NULL */
     const struct provider_target *target;
@@ -81,6 +81,42 @@ struct provider {
      * ending in '\n'; values are not part of it.
      */
     int (*manual_steps)(const struct provider_target *target, struct buf *out);
+
+    /*
+     * Opens a session: reads the token (from the host's variables, never
+     * argv) and the API root.  A missing token or repository is
+     * SFCI_EINPUT naming the variable or flag to set.  Sends nothing.
+     */
+    int (*open)(const struct provider_context *context,
+                struct provider_session **out);
+
+    /*
+     * Before anything changes: the token is accepted (else SFCI_EAUTH
+     * with the scope or role it needs), the repository and environment
+     * exist (else SFCI_EINPUT), and write access where the API can tell
+     * it without writing (else SFCI_EAUTH).  Changes nothing.
+     */
+    int (*preflight)(struct provider_session *session);
+
+    /*
+     * For a plan: sets exists[i] for each of names, reading the host;
+     * changes nothing.
+     */
+    int (*exist)(struct provider_session *session, const char *const *names,
+                 size_t count, bool *exists);
+
+    /*
+     * Creates or updates each variable, keeping everything else of the
+     * host as it was, and sets each outcome.  Rate limits are waited out
+     * within a bound.  Returns 0 when all were written; otherwise the
+     * error of the first failure, with the failed ones marked and the
+     * others written or still pending.
+     */
+    int (*write)(struct provider_session *session,
+                 struct provider_variable *variables, size_t count);
+
+    /* Ends the session and frees it; accepts NULL. */
+    void (*close)(struct provider_session *session);
 };
 
 /* true when the host has every capability in mask. */
