@@ -77,6 +77,9 @@ static const char *const usage_text[] = {
     "CI host:\n"
     "  -p, --provider P       gitlab, github, azure, bitbucket or jenkins\n"
     "                         (default: guessed from the 'origin' remote)\n"
+    "      --api-url URL      the CI host's API root (default: the host's\n"
+    "                         own, or its CI variable such as\n"
+    "                         CI_API_V4_URL or GITHUB_API_URL)\n"
     "      --repo R           GitLab group/project, GitHub or Bitbucket\n"
     "                         owner/name, Azure project (default: 'origin')\n"
     "      --environment E    GitLab environment scope, GitHub environment,\n"
@@ -145,6 +148,7 @@ enum {
     OPT_VERIFY_TIMEOUT,
     OPT_NO_VERIFY,
     OPT_CA_FILE,
+    OPT_API_URL,
 };
 
 static const struct option long_options[] = {
@@ -175,6 +179,7 @@ static const struct option long_options[] = {
     {"verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT},
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"api-url", required_argument, NULL, OPT_API_URL},
     {NULL, 0, NULL, 0},
 };
 
@@ -298,6 +303,9 @@ static int apply_option(struct request *r, int opt, const char *arg)
     case OPT_CA_FILE:
         r->ca_file = arg;
         break;
+    case OPT_API_URL:
+        o->api_url = arg;
+        break;
     default:
         return -1;
     }
@@ -410,7 +418,8 @@ static int resolve_provider(struct request *r, char **guessed_repo)
     int rc;
 
     *guessed_repo = NULL;
-    if (name == NULL || o->target.repo == NULL) {
+    if (name == NULL || o->target.repo == NULL ||
+        (!o->dry_run && o->api_url == NULL)) {
         rc = remote_read_origin(&r->origin);
         if (rc < 0 && name == NULL)
             return fail_with_engine_error(rc);
@@ -442,6 +451,8 @@ static int resolve_provider(struct request *r, char **guessed_repo)
     if (o->target.variable_group == NULL &&
         provider_can(o->provider, PROVIDER_GROUPS))
         o->target.variable_group = DEFAULT_VARIABLE_GROUP;
+    o->origin_host = r->origin.host;
+    o->origin_path = r->origin.path;
     return -1;
 }
 
@@ -496,7 +507,7 @@ static void print_deployed(const struct provision *p,
     printf("App: %s (%s), deployed%s.\n", org->app,
            app_kind_title(p->options.app_kind),
            p->options.no_verify ? "" : " and a JWT login verified");
-    if (c->app_count == 0)
+    if (c->app_count == 0 || !p->options.dry_run)
         return;
     printf("The earlier app %s keeps serving the pipelines; once these "
            "values are entered, remove it with:\n",
@@ -530,31 +541,67 @@ static int print_host_steps(const struct provision *p)
 }
 
 /* --dry-run: where a person enters the variables, then each org's. */
-static int print_manual(const struct provision *p)
+static bool to_enter_by_hand(const struct provision_variable *v)
+{
+    return v->action == ACTION_PRINTED || v->action == ACTION_FAILED;
+}
+
+static bool any_to_enter(const struct provision *p)
 {
     size_t i, j;
+
+    for (i = 0; i < p->count; i++) {
+        for (j = 0; j < p->orgs[i].variable_count; j++) {
+            if (p->orgs[i].done && to_enter_by_hand(&p->orgs[i].variables[j]))
+                return true;
+        }
+    }
+    return false;
+}
+
+static void print_org(const struct provision *p,
+                      const struct provision_org *org)
+{
+    const char *host = p->options.provider->title;
+    size_t j;
+
+    printf("\n== %s: %s at %s ==\n", org->config.name, org->username,
+           org->login_url);
+    if (org->metadata_dir != NULL)
+        print_deploy_steps(p, org);
+    else
+        print_deployed(p, org);
+    print_files(org, "Commit:");
+    for (j = 0; j < org->variable_count; j++) {
+        const struct provision_variable *v = &org->variables[j];
+        if (to_enter_by_hand(v))
+            printf("%s=%s\n", v->name, v->value);
+        else
+            printf("%s: %s in %s\n", v->name, variable_action_name(v->action),
+                   host);
+    }
+    for (j = 0; j < org->retired_count; j++)
+        printf("Retired the earlier app %s\n", org->retired[j]);
+}
+
+/*
+ * The orgs done: where a person enters what is still to enter (all of it
+ * with --dry-run, what failed otherwise), then each org.
+ */
+static int print_manual(const struct provision *p)
+{
+    size_t i;
     int rc;
 
-    if (p->count == 0 || !p->orgs[0].done)
-        return 0;
-    printf("Enter the variables below in %s:\n", p->options.provider->title);
-    rc = print_host_steps(p);
-    if (rc < 0)
-        return rc;
-
-    for (i = 0; i < p->count && p->orgs[i].done; i++) {
-        const struct provision_org *org = &p->orgs[i];
-
-        printf("\n== %s: %s at %s ==\n", org->config.name, org->username,
-               org->login_url);
-        if (org->metadata_dir != NULL)
-            print_deploy_steps(p, org);
-        else
-            print_deployed(p, org);
-        print_files(org, "Commit:");
-        for (j = 0; j < org->variable_count; j++)
-            printf("%s=%s\n", org->variables[j].name, org->variables[j].value);
+    if (any_to_enter(p)) {
+        printf("Enter the variables below in %s:\n",
+               p->options.provider->title);
+        rc = print_host_steps(p);
+        if (rc < 0)
+            return rc;
     }
+    for (i = 0; i < p->count && p->orgs[i].done; i++)
+        print_org(p, &p->orgs[i]);
     return 0;
 }
 
@@ -582,8 +629,13 @@ static void print_plan(const struct provision *p)
         print_files(org, "  write");
         printf("  %s for %s:", o->dry_run ? "print" : "write",
                o->provider->title);
-        for (j = 0; j < org->variable_count; j++)
-            printf(" %s", org->variables[j].name);
+        for (j = 0; j < org->variable_count; j++) {
+            const struct provision_variable *v = &org->variables[j];
+            printf(" %s%s", v->name,
+                   v->exists < 0   ? ""
+                   : v->exists > 0 ? " (update)"
+                                   : " (create)");
+        }
         putchar('\n');
         if (c->app_count > 0)
             printf("  keep the earlier app%s %s until the new variables are "
@@ -692,8 +744,13 @@ int cmd_provision(int argc, char **argv)
     else if (print_manual(&p) < 0)
         exit_code = fail_with_engine_error(error_code());
     if (rc == 0 && !r.options.plan && !r.json)
-        print_progress("done: commit the files, deploy each app, then enter "
-                       "its variables");
+        print_progress("%s", r.options.no_deploy
+                                 ? "done: commit the files, deploy each app, "
+                                   "then enter its variables"
+                             : r.options.dry_run
+                                 ? "done: commit the files and enter the "
+                                   "variables, then run sfci retire"
+                                 : "done: commit the files");
 
 out:
     fflush(stdout);

@@ -201,7 +201,11 @@ static int check_options(const struct provision_options *o)
     if (rc == 0 && (o->days < 1 || o->days > 36500))
         rc = error_set(SFCI_EINPUT, "--days %d is out of range: use 1 to 36500",
                        o->days);
-    if (rc == 0 && !o->dry_run)
+    if (rc == 0 && o->no_deploy && !o->dry_run)
+        rc = error_set(SFCI_EINPUT,
+                       "--no-deploy needs --dry-run: variables of an app that "
+                       "is not deployed yet would break the pipelines");
+    if (rc == 0 && !o->dry_run && o->provider->write == NULL)
         rc = error_set(SFCI_EINPUT,
                        "this version of sfci cannot write the variables to "
                        "%s yet: add --dry-run to print them for entry by "
@@ -324,6 +328,7 @@ static int org_add_variable(struct provision_org *org,
         rc = error_oom();
     if (rc == 0) {
         v->action = ACTION_PLANNED;
+        v->exists = -1;
         org->variable_count++;
     }
     buf_release(&name);
@@ -396,6 +401,63 @@ static int check_collisions(const struct provision *p)
     return 0;
 }
 
+/*
+ * Opens the CI host and checks the token, the target and write access
+ * before anything changes.  A plan reads the host only when a token is
+ * there; without one it says what it would write.
+ */
+static int host_open(struct provision *p)
+{
+    const struct provision_options *o = &p->options;
+    struct provider_context context = {
+        .http = o->http,
+        .env = o->env,
+        .api_url = o->api_url,
+        .origin_host = o->origin_host,
+        .origin_path = o->origin_path,
+        .target = &o->target,
+    };
+    int rc;
+
+    if (o->retire || (o->dry_run && !o->plan) || o->provider->open == NULL)
+        return 0;
+    if (o->http == NULL || o->env == NULL)
+        return error_set(SFCI_EFAIL, "writing to a CI host needs an "
+                                     "environment lookup and an HTTP client");
+    rc = o->provider->open(&context, &p->host);
+    if (rc == SFCI_EINPUT && o->plan) {
+        progress(p, NULL, "not reading %s (%s)", o->provider->title,
+                 error_message());
+        error_clear();
+        return 0;
+    }
+    if (rc == 0) {
+        progress(p, NULL, "checking %s", o->provider->title);
+        rc = o->provider->preflight(p->host);
+    }
+    return rc;
+}
+
+/* In a plan with the host open: which variables exist already. */
+static int host_read_plan(struct provision *p)
+{
+    const struct provider *host = p->options.provider;
+    const char *names[3];
+    bool exists[3];
+    size_t i, j;
+    int rc = 0;
+
+    for (i = 0; i < p->count && rc == 0; i++) {
+        struct provision_org *org = &p->orgs[i];
+        for (j = 0; j < org->variable_count; j++)
+            names[j] = org->variables[j].name;
+        rc = host->exist(p->host, names, org->variable_count, exists);
+        for (j = 0; j < org->variable_count && rc == 0; j++)
+            org->variables[j].exists = exists[j];
+    }
+    return rc;
+}
+
 static bool deploys(const struct provision_options *o)
 {
     return o->retire || (!o->no_deploy && !o->plan);
@@ -439,6 +501,8 @@ int provision_prepare(struct provision *p,
         rc = org_prepare(p, &p->orgs[i]);
     if (rc == 0)
         rc = check_collisions(p);
+    if (rc == 0)
+        rc = host_open(p);
     for (i = 0; i < p->count && rc == 0 && deploys(options); i++)
         rc = org_preflight(p, &p->orgs[i]);
     return rc;
@@ -753,6 +817,72 @@ static int org_stage_files(struct provision_org *org, const struct material *m,
     return rc;
 }
 
+static int org_retire(struct provision *p, struct provision_org *org,
+                      const struct org_config *c);
+
+/*
+ * Writes the org's variables through the host; each gets its action.  A
+ * refusal is SFCI_EPARTIAL: the app works, the values not written are
+ * still in org->variables for the caller to print.
+ */
+static int org_write_variables(struct provision *p, struct provision_org *org)
+{
+    const struct provider *host = p->options.provider;
+    struct provider_variable vars[3];
+    size_t i;
+    int rc;
+
+    progress(p, org, "writing %zu variables to %s", org->variable_count,
+             host->title);
+    memset(vars, 0, sizeof(vars));
+    for (i = 0; i < org->variable_count; i++) {
+        vars[i].name = org->variables[i].name;
+        vars[i].value = org->variables[i].value;
+    }
+    rc = host->write(p->host, vars, org->variable_count);
+
+    for (i = 0; i < org->variable_count; i++) {
+        static const enum variable_action actions[] = {
+            [OUTCOME_PENDING] = ACTION_FAILED,
+            [OUTCOME_CREATED] = ACTION_CREATED,
+            [OUTCOME_UPDATED] = ACTION_UPDATED,
+            [OUTCOME_UNCHANGED] = ACTION_UNCHANGED,
+            [OUTCOME_FAILED] = ACTION_FAILED,
+        };
+        org->variables[i].action = actions[vars[i].outcome];
+        detail(p, org, "%s %s", org->variables[i].name,
+               variable_action_name(org->variables[i].action));
+    }
+    if (rc < 0)
+        return error_set(SFCI_EPARTIAL,
+                         "%s (the app works: enter the variables printed "
+                         "below by hand, then run sfci retire)",
+                         error_message());
+    return 0;
+}
+
+/*
+ * Once the new variables are in place, the apps of earlier runs go.  A
+ * failure here leaves them working, and says how to finish.
+ */
+static void org_retire_after_write(struct provision *p,
+                                   struct provision_org *org)
+{
+    struct org_config fresh = {0};
+    int rc;
+
+    rc = org->config.devhub ? config_load_devhub(&fresh)
+                            : config_load_branch(org->config.name, &fresh);
+    if (rc == 0)
+        rc = org_retire(p, org, &fresh);
+    if (rc < 0)
+        progress(p, org, "the earlier apps stay (%s): run sfci retire later",
+                 error_message());
+    error_clear();
+    config_release(&fresh);
+    org->done = true;
+}
+
 /* Deploys the app and checks a login with it; deletes it on failure. */
 static int org_deploy_verified(struct provision *p, struct provision_org *org,
                                const struct material *m,
@@ -776,7 +906,7 @@ static int org_run(struct provision *p, struct provision_org *org)
     struct app_package package = {0};
     struct file_batch batch = FILE_BATCH_INIT;
     size_t i;
-    int rc;
+    int rc, written = 0;
 
     rc = org_name_app(org, true);
     if (rc < 0)
@@ -804,6 +934,9 @@ static int org_run(struct provision *p, struct provision_org *org)
     } else {
         rc = org_deploy_verified(p, org, &m, &package);
     }
+    /* Written or not, the files are saved: the app works with them. */
+    if (rc == 0 && !o->dry_run)
+        written = org_write_variables(p, org);
     if (rc == 0)
         rc = file_batch_commit(&batch);
     if (rc < 0)
@@ -811,9 +944,12 @@ static int org_run(struct provision *p, struct provision_org *org)
 
     for (i = 0; i < org->file_count; i++)
         progress(p, org, "wrote %s", org->files[i]);
-    for (i = 0; i < org->variable_count; i++)
+    for (i = 0; i < org->variable_count && o->dry_run; i++)
         org->variables[i].action = ACTION_PRINTED;
     org->done = true;
+    if (written == 0 && !o->dry_run)
+        org_retire_after_write(p, org);
+    rc = written;
 
 out:
     app_package_release(&package);
@@ -848,6 +984,8 @@ int provision_run(struct provision *p)
     size_t i;
     int rc = 0;
 
+    if (p->options.plan && p->host != NULL)
+        rc = host_read_plan(p);
     for (i = 0; i < p->count && rc == 0; i++) {
         struct provision_org *org = &p->orgs[i];
 
@@ -912,9 +1050,9 @@ static int org_record_retired(struct provision_org *org, const char *name)
     return 0;
 }
 
-static int org_retire(struct provision *p, struct provision_org *org)
+static int org_retire(struct provision *p, struct provision_org *org,
+                      const struct org_config *c)
 {
-    const struct org_config *c = &org->config;
     const char *current;
     struct buf text = BUF_INIT;
     enum app_kind kind;
@@ -972,7 +1110,7 @@ int provision_retire(struct provision *p)
     int rc = 0;
 
     for (i = 0; i < p->count && rc == 0; i++) {
-        rc = org_retire(p, &p->orgs[i]);
+        rc = org_retire(p, &p->orgs[i], &p->orgs[i].config);
         if (rc < 0)
             error_prefix("%s", p->orgs[i].config.name);
     }
@@ -1006,6 +1144,8 @@ void provision_release(struct provision *p)
 {
     size_t i;
 
+    if (p->host != NULL)
+        p->options.provider->close(p->host);
     for (i = 0; i < p->count; i++)
         org_release(&p->orgs[i]);
     free(p->orgs);

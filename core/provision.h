@@ -67,7 +67,10 @@ struct provision_options {
     long deploy_timeout;      /* seconds to wait for the deploy */
     const char *target_org;   /* the sf CLI's org for the admin session */
     struct http_client *http; /* the caller's; needed unless no_deploy */
-    env_lookup env;           /* getenv, or a test's */
+    const char *api_url;      /* --api-url of the CI host */
+    const char *origin_host;  /* the 'origin' remote, for the host's API */
+    const char *origin_path;
+    env_lookup env; /* getenv, or a test's */
 
     /*
      * Progress, one line per step (detail false), or a detail of a step
@@ -82,6 +85,7 @@ struct provision_variable {
     char *name;
     char *value; /* secret; NULL in a plan */
     enum variable_action action;
+    int exists; /* in a plan that read the host: 1 or 0; else -1 */
 };
 
 struct provision_org {
@@ -106,6 +110,8 @@ struct provision_org {
 
 struct provision {
     struct provision_options options;
+    struct provider_session *host; /* open unless --dry-run (or a plan
+                                      without a token) */
     struct provision_org *orgs;
     size_t count;
 };
