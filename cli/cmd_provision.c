@@ -15,7 +15,6 @@
 
 #include <getopt.h>
 #include <jansson.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -675,20 +674,11 @@ static json_t *org_json(const struct provision *p,
     return o;
 }
 
-/* Jansson's copies of the values are wiped before their memory is freed. */
-static void json_free_wiped(void *p)
-{
-    if (p != NULL)
-        secret_wipe(p, malloc_usable_size(p));
-    free(p);
-}
-
 static void print_json(const struct provision *p, int exit_code)
 {
     json_t *orgs, *report;
     size_t i;
 
-    json_set_alloc_funcs(malloc, json_free_wiped);
     orgs = json_array();
     for (i = 0; i < p->count; i++) {
         if (p->orgs[i].done || p->options.plan)

@@ -7,7 +7,12 @@
 #include "output.h"
 
 #include <errno.h>
+#include "buf.h"
+
 #include <getopt.h>
+#include <jansson.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +97,17 @@ int option_error(const char *command, int opt, char **argv)
     return EXIT_USAGE;
 }
 
+/*
+ * Jansson's copies of strings (variable values, tokens, what a host lists
+ * back) are wiped before their memory is freed.
+ */
+static void json_free_wiped(void *p)
+{
+    if (p != NULL)
+        secret_wipe(p, malloc_usable_size(p));
+    free(p);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -103,6 +119,7 @@ int main(int argc, char **argv)
     int opt, rc;
 
     output_init(false);
+    json_set_alloc_funcs(malloc, json_free_wiped);
 
     /* '+': stop at the command; what follows is the command's. */
     opterr = 0;

@@ -34,9 +34,10 @@ expect_failure "a bad --app-kind is refused" 2 "unknown app kind 'ca'" -- \
     run provision --branch uat --provider gitlab --app-kind ca --no-deploy
 expect_failure "without an 'origin' the provider is asked for" 2 \
     "pass --provider" -- run provision --branch uat --no-deploy
-expect_failure "writing to the CI host needs --dry-run for now" 2 \
-    "cannot write the variables to GitLab yet: add --dry-run" -- \
-    run provision --branch uat --provider gitlab
+expect_failure "writing to the CI host without its token names the variable" 2 \
+    "no GitLab token: set GITLAB_TOKEN" -- \
+    env -u GITLAB_TOKEN "$sfci" -q -C "$project" provision --branch uat \
+    --provider gitlab --repo acme/crm
 
 # A Salesforce CLI that has no session for the org.
 mkdir "$scratch/bin"

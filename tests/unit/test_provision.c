@@ -258,9 +258,8 @@ static void refuses_bad_input(void **state)
     expect_refusal(&o, "60.0");
 
     o = dry_run("gitlab");
-    o.no_deploy = false;
     o.dry_run = false;
-    expect_refusal(&o, "add --dry-run");
+    expect_refusal(&o, "--no-deploy needs --dry-run");
 
     /* A deploy needs an admin session: none in this environment. */
     o = dry_run("gitlab");
