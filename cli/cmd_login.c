@@ -206,12 +206,6 @@ static int print_session(enum format format, const struct sf_session *s)
     return EXIT_FAILED;
 }
 
-static void on_trace(void *data, const char *line)
-{
-    (void)data;
-    print_verbose("%s", line);
-}
-
 static long elapsed_ms(const struct timespec *start)
 {
     struct timespec now;
@@ -221,15 +215,10 @@ static long elapsed_ms(const struct timespec *start)
            (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-static const char *env_lookup_getenv(const char *name)
-{
-    return getenv(name);
-}
-
 int cmd_login(int argc, char **argv)
 {
-    struct request r = {.login = {.env = env_lookup_getenv}};
-    struct http_options http_options = {.trace = on_trace};
+    struct request r = {.login = {.env = environment_get}};
+    struct http_options http_options = {.trace = print_trace};
     struct http_client *http = NULL;
     struct login_target target = {0};
     struct sf_session session = {0};

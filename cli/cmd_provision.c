@@ -455,17 +455,6 @@ static int resolve_provider(struct request *r, char **guessed_repo)
     return -1;
 }
 
-static void on_trace(void *data, const char *line)
-{
-    (void)data;
-    print_verbose("%s", line);
-}
-
-static const char *env_getenv(const char *name)
-{
-    return getenv(name);
-}
-
 static void on_progress(void *data, const char *org, bool detail,
                         const char *message)
 {
@@ -700,10 +689,10 @@ int cmd_provision(int argc, char **argv)
                 .verify_timeout = DEFAULT_VERIFY_TIMEOUT,
                 .deploy_timeout = DEFAULT_DEPLOY_TIMEOUT,
                 .progress = on_progress,
-                .env = env_getenv,
+                .env = environment_get,
             },
     };
-    struct http_options http_options = {.trace = on_trace};
+    struct http_options http_options = {.trace = print_trace};
     struct http_client *http = NULL;
     struct provision p = {0};
     char *guessed_repo = NULL;

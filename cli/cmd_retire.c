@@ -59,11 +59,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *env_getenv(const char *name)
-{
-    return getenv(name);
-}
-
 static void on_progress(void *data, const char *org, bool detail,
                         const char *message)
 {
@@ -72,12 +67,6 @@ static void on_progress(void *data, const char *org, bool detail,
         print_verbose("%s: %s", org, message);
     else
         print_progress("%s: %s", org, message);
-}
-
-static void on_trace(void *data, const char *line)
-{
-    (void)data;
-    print_verbose("%s", line);
 }
 
 /* Reads argv: -1 to go on, or the exit code to stop with. */
@@ -157,10 +146,10 @@ int cmd_retire(int argc, char **argv)
     struct provision_options options = {
         .retire = true,
         .api_version = "64.0",
-        .env = env_getenv,
+        .env = environment_get,
         .progress = on_progress,
     };
-    struct http_options http_options = {.trace = on_trace};
+    struct http_options http_options = {.trace = print_trace};
     struct http_client *http = NULL;
     struct provision p = {0};
     int rc, exit_code;

@@ -85,6 +85,17 @@ void print_verbose(const char *fmt, ...)
         fputs(RESET, stderr);
 }
 
+void print_trace(void *data, const char *line)
+{
+    (void)data;
+    print_verbose("%s", line);
+}
+
+const char *environment_get(const char *name)
+{
+    return getenv(name);
+}
+
 int exit_code_of(int engine_code)
 {
     switch (engine_code) {

@@ -38,6 +38,12 @@ void print_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A detail line, only with -v. */
 void print_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* An HTTP trace line, shown with -v: the callback of http_options. */
+void print_trace(void *data, const char *line);
+
+/* getenv(), as the engine's environment lookup. */
+const char *environment_get(const char *name);
+
 /* Prints the engine's last error and returns the exit code it maps to. */
 int fail_with_engine_error(int code);
 

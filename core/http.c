@@ -610,6 +610,35 @@ int http_escape(const char *text, struct buf *out)
     return rc;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int http_unescape(const char *text, size_t len, struct buf *out)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < len; i++) {
+        if (text[i] == '%' && i + 2 < len && hex_digit(text[i + 1]) >= 0 &&
+            hex_digit(text[i + 2]) >= 0) {
+            rc = buf_putc(out, (char)(hex_digit(text[i + 1]) * 16 +
+                                      hex_digit(text[i + 2])));
+            i += 2;
+        } else {
+            rc = buf_putc(out, text[i]);
+        }
+    }
+    return rc;
+}
+
 /*
  * Client.
  */

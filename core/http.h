@@ -117,4 +117,10 @@ int http_url_check(const char *url);
  */
 int http_escape(const char *text, struct buf *out);
 
+/*
+ * Appends the first len bytes of text to out with every %XX decoded; a
+ * '%' not followed by two hex digits stays as it is.
+ */
+int http_unescape(const char *text, size_t len, struct buf *out);
+
 #endif

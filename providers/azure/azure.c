@@ -254,37 +254,16 @@ static int root_find(const struct provider_context *context, char **out)
     return rc;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A project name as a remote spells it ("My%20Project"), decoded. */
 static char *project_decode(const char *text)
 {
-    char *out = malloc(strlen(text) + 1), *o = out;
-    int high, low;
+    struct buf out = BUF_INIT;
 
-    if (out == NULL)
+    if (http_unescape(text, strlen(text), &out) < 0) {
+        buf_release(&out);
         return NULL;
-    for (; *text != '\0'; text++) {
-        high = text[0] == '%' ? hex_value(text[1]) : -1;
-        low = high >= 0 ? hex_value(text[2]) : -1;
-        if (low >= 0) {
-            *o++ = (char)(high * 16 + low);
-            text += 2;
-        } else {
-            *o++ = *text;
-        }
     }
-    *o = '\0';
-    return out;
+    return buf_detach(&out);
 }
 
 /*

@@ -962,35 +962,17 @@ out:
     return rc;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The last segment of a URL, its %XX decoded; NULL without memory. */
 static char *url_last_segment(const char *url)
 {
     const char *s = strrchr(url, '/') != NULL ? strrchr(url, '/') + 1 : url;
-    char *out = malloc(strlen(s) + 1), *o = out;
+    struct buf out = BUF_INIT;
 
-    if (out == NULL)
+    if (http_unescape(s, strcspn(s, "?#"), &out) < 0) {
+        buf_release(&out);
         return NULL;
-    for (; *s != '\0' && *s != '?' && *s != '#'; s++) {
-        if (*s == '%' && hex_digit(s[1]) >= 0 && hex_digit(s[2]) >= 0) {
-            *o++ = (char)(hex_digit(s[1]) * 16 + hex_digit(s[2]));
-            s += 2;
-        } else {
-            *o++ = *s;
-        }
     }
-    *o = '\0';
-    return out;
+    return buf_detach(&out);
 }
 
 /* The new variable's uuid: from the answer, else from its Location. */

@@ -1284,6 +1284,14 @@ static void escapes(void **state)
     assert_string_equal(buf_cstr(&out), "");
     assert_int_equal(http_escape("AZaz09\n%", &out), 0);
     assert_string_equal(buf_cstr(&out), "AZaz09%0A%25");
+    buf_clear(&out);
+
+    /* And back: %XX decoded, a stray '%' kept, len respected. */
+    assert_int_equal(http_unescape("My%20Project%2fx%zz%4", 21, &out), 0);
+    assert_string_equal(buf_cstr(&out), "My Project/x%zz%4");
+    buf_clear(&out);
+    assert_int_equal(http_unescape("%7Babc%7D?q", 9, &out), 0);
+    assert_string_equal(buf_cstr(&out), "{abc}");
     buf_release(&out);
 }
 
