@@ -36,13 +36,6 @@ struct server {
     bool log;
 };
 
-/* A request's body as it arrives. */
-struct upload {
-    char *data;
-    size_t len;
-    bool too_large;
-};
-
 static const char usage[] =
     "usage: fake-salesforce [--port-file FILE] [--org-id ID] [--production]\n"
     "         [--admin-token TOKEN] [--admin-user USERNAME]\n"
@@ -51,30 +44,13 @@ static const char usage[] =
     "         [--fail-component NAME=MESSAGE]... [--allow-connected-apps]\n"
     "         [--my-domain URL] [--log]\n";
 
-static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-
-    fputs("fake-salesforce: error: ", stderr);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    return -1;
-}
-
 static int number_parse(const char *option, const char *text, int64_t *out)
 {
-    char *end;
-    long long value;
+    unsigned long value;
 
-    errno = 0;
-    value = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0)
-        return fail("--%s takes a number of 0 or more, not '%s'", option, text);
-    *out = value;
+    if (fake_number_parse(option, text, &value) < 0)
+        return -1;
+    *out = (int64_t)value;
     return 0;
 }
 
@@ -89,8 +65,8 @@ static int org_id_parse(struct fake_org *org, const char *text)
              (text[i] >= 'A' && text[i] <= 'Z') ||
              (text[i] >= 'a' && text[i] <= 'z');
     if (!ok)
-        return fail("--org-id '%s' is not an org ID like 00D000000000001AAA",
-                    text);
+        return fake_fail(
+            "--org-id '%s' is not an org ID like 00D000000000001AAA", text);
     free(org->org_id);
     org->org_id = xstrdup(text);
     return 0;
@@ -102,7 +78,7 @@ static int fail_rule_parse(struct fake_org *org, const char *text)
     struct fake_fail_rule *rule;
 
     if (eq == NULL || eq == text || eq[1] == '\0')
-        return fail("--fail-component takes NAME=MESSAGE, not '%s'", text);
+        return fake_fail("--fail-component takes NAME=MESSAGE, not '%s'", text);
     rule = alloc_check(calloc(1, sizeof(*rule)));
     rule->component = xstrndup(text, (size_t)(eq - text));
     rule->message = xstrdup(eq + 1);
@@ -151,9 +127,9 @@ static int option_apply(int option, const char *arg, struct fake_org *org,
         return 0;
     case 'u':
         if (org_user_add(org, arg) == NULL)
-            return fail("--user takes USERNAME:PROFILE[:PERMSET,...], not "
-                        "'%s'",
-                        arg);
+            return fake_fail("--user takes USERNAME:PROFILE[:PERMSET,...], not "
+                             "'%s'",
+                             arg);
         return 0;
     case 'g':
         return number_parse("propagation-ms", arg, &org->propagation_ms);
@@ -192,8 +168,9 @@ static int admin_session_add(struct fake_org *org,
     if (settings->admin_user != NULL) {
         admin = org_user_find(org, settings->admin_user);
         if (admin == NULL)
-            return fail("--admin-user '%s' is not one of the --user options",
-                        settings->admin_user);
+            return fake_fail(
+                "--admin-user '%s' is not one of the --user options",
+                settings->admin_user);
     } else if (org->users.count > 0) {
         admin = org->users.items[0];
     } else {
@@ -218,7 +195,7 @@ static int settings_parse(int argc, char **argv, struct fake_org *org,
             return -1;
     }
     if (optind < argc)
-        return fail("unexpected argument '%s'", argv[optind]);
+        return fake_fail("unexpected argument '%s'", argv[optind]);
     if (admin_session_add(org, settings) < 0)
         return -1;
     if (settings->my_domain != NULL)
@@ -257,24 +234,12 @@ static void route(struct fake_org *org, const struct fake_request *req,
     response_not_found(res);
 }
 
-static void upload_append(struct upload *upload, const char *data, size_t len)
-{
-    if (upload->too_large || upload->len + len > BODY_MAX) {
-        upload->too_large = true;
-        return;
-    }
-    upload->data = alloc_check(realloc(upload->data, upload->len + len + 1));
-    memcpy(upload->data + upload->len, data, len);
-    upload->len += len;
-    upload->data[upload->len] = '\0';
-}
-
 /* Answers a whole request: deploys due settle first, as time has passed. */
-static enum MHD_Result respond(struct server *server,
-                               struct MHD_Connection *connection,
+static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
                                const char *url, const char *method,
-                               const struct upload *upload)
+                               struct fake_upload *upload)
 {
+    struct server *server = context;
     struct fake_request req = {
         .connection = connection,
         .method = method,
@@ -308,37 +273,6 @@ static enum MHD_Result respond(struct server *server,
     return queued;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **context)
-{
-    struct upload *upload = *context;
-
-    if (upload == NULL) {
-        *context = alloc_check(calloc(1, sizeof(*upload)));
-        return MHD_YES;
-    }
-    if (*data_size > 0) {
-        upload_append(upload, data, *data_size);
-        *data_size = 0;
-        return MHD_YES;
-    }
-    return respond(cls, connection, url, method, upload);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *connection,
-                         void **context, enum MHD_RequestTerminationCode code)
-{
-    struct upload *upload = *context;
-
-    if (upload != NULL) {
-        free(upload->data);
-        free(upload);
-    }
-    *context = NULL;
-}
-
 /* Query strings decode '+' as a space, as forms do. */
 static size_t on_unescape(void *cls, struct MHD_Connection *connection,
                           char *text)
@@ -346,121 +280,40 @@ static size_t on_unescape(void *cls, struct MHD_Connection *connection,
     return url_unescape(text);
 }
 
-/*
- * Binds 127.0.0.1 on a port the kernel picks, so that the port (and the
- * instance URL made of it) is known before MHD's thread starts.
- */
-static int listen_socket_open(unsigned int *port)
-{
-    struct sockaddr_in address = {
-        .sin_family = AF_INET,
-        .sin_port = 0,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, len) != 0 ||
-        listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
-        fail("cannot listen on 127.0.0.1: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(address.sin_port);
-    return fd;
-}
-
-/* Serves on fd, which the daemon then owns. */
-static struct MHD_Daemon *server_start(struct server *server, int fd)
-{
-    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
-    struct MHD_Daemon *daemon;
-
-    if (server->log)
-        flags |= MHD_USE_ERROR_LOG;
-    daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-    if (daemon == NULL) {
-        fail("cannot start the HTTP server");
-        close(fd);
-    }
-    return daemon;
-}
-
-/* Writes the port to path.tmp, then renames it: readers see all or none. */
-static int port_file_write(const char *path, unsigned int port)
-{
-    char *tmp = xprintf("%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
-    bool written = file != NULL && fprintf(file, "%u\n", port) > 0;
-    int rc = 0;
-
-    if (file != NULL && fclose(file) != 0)
-        written = false;
-    if (!written || rename(tmp, path) != 0) {
-        rc = fail("cannot write the port file '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
-/* Waits for SIGTERM or SIGINT, blocked in every thread since start. */
-static void signals_wait(const sigset_t *signals)
-{
-    int signal_number;
-
-    while (sigwait(signals, &signal_number) != 0)
-        continue;
-}
-
 int main(int argc, char **argv)
 {
     struct server server = {.org = org_new()};
     struct settings settings = {0};
-    struct MHD_Daemon *daemon = NULL;
-    unsigned int port = 0;
-    sigset_t signals;
-    int status = 2, rc, fd;
+    struct fake_server http = {
+        .respond = respond,
+        .context = &server,
+        .body_max = BODY_MAX,
+        .threads = MHD_USE_AUTO_INTERNAL_THREAD,
+        .unescape = on_unescape,
+    };
+    int status = 2, rc;
 
+    fake_name_set("fake-salesforce");
     rc = settings_parse(argc, argv, server.org, &settings);
     if (rc <= 0) {
         status = rc == 0 ? 0 : 2;
         goto out;
     }
     server.log = settings.log;
+    http.log = settings.log;
     xmlInitParser();
 
-    /* MHD's thread inherits the mask: only sigwait() sees the signals. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    fd = listen_socket_open(&port);
-    if (fd < 0)
+    if (fake_server_listen(&http) < 0)
         goto out;
     if (server.org->instance_url == NULL)
-        server.org->instance_url = xprintf("http://127.0.0.1:%u", port);
-    daemon = server_start(&server, fd);
-    if (daemon == NULL)
+        server.org->instance_url = xprintf("http://127.0.0.1:%u", http.port);
+    if (fake_server_start(&http) < 0 ||
+        fake_server_run(&http, settings.port_file) < 0)
         goto out;
-    if (settings.port_file != NULL &&
-        port_file_write(settings.port_file, port) < 0)
-        goto out;
-
-    signals_wait(&signals);
     status = 0;
 
 out:
-    if (daemon != NULL)
-        MHD_stop_daemon(daemon);
+    fake_server_release(&http);
     org_free(server.org);
     xmlCleanupParser();
     return status;

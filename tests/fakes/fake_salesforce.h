@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fake_server.h"
+
 #define METADATA_NS "http://soap.sforce.com/2006/04/metadata"
 #define SOAP_ENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
@@ -40,13 +42,8 @@ struct list {
     size_t count;
 };
 
-/* Returns ptr; ends the fake when an allocation returned NULL. */
-void *alloc_check(void *ptr);
+/* malloc that never returns NULL (alloc_check and the rest: common). */
 void *xmalloc(size_t size);
-char *xstrdup(const char *text);
-char *xstrndup(const char *text, size_t len);
-/* A new string formatted as printf does. */
-char *xprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 void list_push(struct list *list, void *item);
 /* Takes the item at index out of the list and returns it. */

@@ -9,58 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
-void *alloc_check(void *ptr)
-{
-    if (ptr == NULL) {
-        fputs("fake-salesforce: error: out of memory\n", stderr);
-        abort();
-    }
-    return ptr;
-}
-
 void *xmalloc(size_t size)
 {
     return alloc_check(malloc(size == 0 ? 1 : size));
-}
-
-char *xstrdup(const char *text)
-{
-    return alloc_check(strdup(text));
-}
-
-char *xstrndup(const char *text, size_t len)
-{
-    return alloc_check(strndup(text, len));
-}
-
-static char *xvprintf(const char *format, va_list args)
-    __attribute__((format(printf, 1, 0), nonnull(1)));
-
-static char *xvprintf(const char *format, va_list args)
-{
-    va_list again;
-    char *out;
-    int len;
-
-    va_copy(again, args);
-    len = vsnprintf(NULL, 0, format, again);
-    va_end(again);
-    if (len < 0)
-        return xstrdup("");
-    out = xmalloc((size_t)len + 1);
-    vsnprintf(out, (size_t)len + 1, format, args);
-    return out;
-}
-
-char *xprintf(const char *format, ...)
-{
-    va_list args;
-    char *out;
-
-    va_start(args, format);
-    out = xvprintf(format, args);
-    va_end(args);
-    return out;
 }
 
 void list_push(struct list *list, void *item)

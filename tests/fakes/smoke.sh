@@ -5,51 +5,14 @@
 # Salesforce does, errors included.  Argument: the fake's path.  TAP.
 set -u
 fake=$1
-scratch=$(mktemp -d)
-fake_pid=
+. "$(dirname "$0")/common/lib.sh"
 
-cleanup() {
-    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-for tool in curl openssl zip jq; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "Bail out! $tool is not installed"
-        exit 1
-    fi
-done
+require_tools curl openssl zip jq
 
 ns=http://soap.sforce.com/2006/04/metadata
 bearer=urn:ietf:params:oauth:grant-type:jwt-bearer
 login=https://login.salesforce.com
 test_aud=https://test.salesforce.com
-failures=0
-count=0
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failures=$((failures + 1))
-    echo "not ok $count - $1"
-    echo "#   status $status; body: $(head -c 600 "$scratch/body")"
-}
-
-# expect_json DESCRIPTION STATUS FILTER: the last answer had STATUS and a
-# JSON body for which the jq FILTER is true.
-expect_json() {
-    if [ "$status" = "$2" ] && jq -e "$3" "$scratch/body" >/dev/null 2>&1
-    then
-        ok "$1"
-    else
-        not_ok "$1"
-    fi
-}
 
 # expect_text DESCRIPTION STATUS TEXT: the last answer had STATUS and a
 # body containing TEXT.
@@ -65,36 +28,6 @@ expect_text() {
 expect_oauth() {
     expect_json "$1" 400 \
         ".error == \"$2\" and .error_description == \"$3\""
-}
-
-# start_fake ARGS...: starts the fake; sets url once its port is known.
-start_fake() {
-    rm -f "$scratch/port"
-    "$fake" --port-file "$scratch/port" "$@" \
-        >"$scratch/fake.out" 2>"$scratch/fake.err" &
-    fake_pid=$!
-    tries=0
-    while [ ! -s "$scratch/port" ] && [ $tries -lt 100 ]; do
-        sleep 0.05
-        tries=$((tries + 1))
-    done
-    url=http://127.0.0.1:$(cat "$scratch/port" 2>/dev/null)
-}
-
-# stop_fake: SIGTERM; the fake must exit 0 (no leak under a sanitizer)
-# and have printed nothing on stdout.
-stop_fake() {
-    kill "$fake_pid"
-    wait "$fake_pid"
-    code=$?
-    fake_pid=
-    status=$code
-    cp "$scratch/fake.err" "$scratch/body"
-    if [ "$code" -eq 0 ] && [ ! -s "$scratch/fake.out" ]; then
-        ok "$1"
-    else
-        not_ok "$1"
-    fi
 }
 
 # http METHOD PATH CURL_ARGS...: status in $status, body in $scratch/body.
@@ -566,5 +499,4 @@ expect_json "production logs in with the login audience" 200 \
     '.id | startswith("https://login.salesforce.com/id/")'
 stop_fake "the production fake exits cleanly on SIGTERM"
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+tap_finish

@@ -50,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_server.h"
+
 #define BODY_MAX (4u << 20)
 #define LATEST_VERSION 7.2
 #define SIGN_IN_URL "https://spsprodweu5.vssps.visualstudio.com/_signin"
@@ -118,12 +120,6 @@ struct response {
     size_t header_count;
 };
 
-struct upload {
-    char *data;
-    size_t len;
-    bool too_large;
-};
-
 static const char usage[] =
     "usage: fake-azure [--port-file FILE] --org NAME --token PAT\n"
     "         [--project NAME]... [--group PROJECT/NAME]...\n"
@@ -133,49 +129,6 @@ static const char usage[] =
 
 /* ---- small helpers ---- */
 
-static void *check_alloc(void *p)
-{
-    if (p == NULL) {
-        fputs("fake-azure: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    return check_alloc(strdup(s));
-}
-
-static char *xprintf(const char *format, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static char *xprintf(const char *format, ...)
-{
-    va_list args;
-    char *out;
-
-    va_start(args, format);
-    if (vasprintf(&out, format, args) < 0)
-        out = NULL;
-    va_end(args);
-    return check_alloc(out);
-}
-
-static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-
-    fputs("fake-azure: error: ", stderr);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    return -1;
-}
-
 static void now_iso(char *out, size_t size)
 {
     time_t now = time(NULL);
@@ -183,14 +136,6 @@ static void now_iso(char *out, size_t size)
 
     gmtime_r(&now, &tm);
     strftime(out, size, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-}
-
-static void sleep_ms(unsigned long ms)
-{
-    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-
-    while (nanosleep(&left, &left) < 0 && errno == EINTR)
-        continue;
 }
 
 /* A GUID made from a name, the same on every run. */
@@ -240,7 +185,7 @@ static int base64_value(char c)
 static char *base64_decode(const char *text)
 {
     size_t len = strlen(text), n = 0;
-    char *out = check_alloc(malloc(len + 1));
+    char *out = alloc_check(malloc(len + 1));
     unsigned int bits = 0;
     int count = 0, value;
 
@@ -276,7 +221,7 @@ static void project_add(struct fake *fake, const char *name)
 {
     struct project *p;
 
-    fake->projects = check_alloc(realloc(
+    fake->projects = alloc_check(realloc(
         fake->projects, (fake->project_count + 1) * sizeof(*fake->projects)));
     p = &fake->projects[fake->project_count++];
     p->name = xstrdup(name);
@@ -349,7 +294,7 @@ static void variable_add(struct group *g, const char *name, const char *value,
 {
     struct variable *v;
 
-    g->variables = check_alloc(
+    g->variables = alloc_check(
         realloc(g->variables, (g->variable_count + 1) * sizeof(*g->variables)));
     v = &g->variables[g->variable_count++];
     v->name = xstrdup(name);
@@ -367,7 +312,7 @@ static json_t *reference_of(const char *group, const struct project *p)
 static struct group *group_add(struct fake *fake, const char *name,
                                json_t *references)
 {
-    struct group *g = check_alloc(calloc(1, sizeof(*g)));
+    struct group *g = alloc_check(calloc(1, sizeof(*g)));
 
     g->id = fake->next_id++;
     g->name = xstrdup(name);
@@ -376,7 +321,7 @@ static struct group *group_add(struct fake *fake, const char *name,
     g->references = references;
     now_iso(g->created, sizeof(g->created));
     memcpy(g->modified, g->created, sizeof(g->modified));
-    fake->groups = check_alloc(
+    fake->groups = alloc_check(
         realloc(fake->groups, (fake->group_count + 1) * sizeof(*fake->groups)));
     fake->groups[fake->group_count++] = g;
     return g;
@@ -411,7 +356,7 @@ static void response_header(struct response *res, const char *format, ...)
     if (vasprintf(&line, format, args) < 0)
         line = NULL;
     va_end(args);
-    res->headers[res->header_count++] = check_alloc(line);
+    res->headers[res->header_count++] = alloc_check(line);
 }
 
 static void response_text(struct response *res, unsigned int status,
@@ -427,7 +372,7 @@ static void response_text(struct response *res, unsigned int status,
 static void response_json(struct response *res, unsigned int status,
                           json_t *value)
 {
-    char *text = check_alloc(json_dumps(value, JSON_COMPACT));
+    char *text = alloc_check(json_dumps(value, JSON_COMPACT));
 
     json_decref(value);
     free(res->body);
@@ -473,7 +418,7 @@ static void response_error(struct response *res, unsigned int status,
     if (vasprintf(&message, format, args) < 0)
         message = NULL;
     va_end(args);
-    check_alloc(message);
+    alloc_check(message);
     type_name = type_name_of(key);
     response_json(res, status,
                   json_pack("{s:s, s:n, s:s, s:s, s:s, s:i, s:i}", "$id", "1",
@@ -744,7 +689,7 @@ static void groups_list(struct fake *fake, const struct request *req,
     json_t *list = json_array();
     size_t n = 0, i;
 
-    sorted = check_alloc(calloc(fake->group_count + 1, sizeof(*sorted)));
+    sorted = alloc_check(calloc(fake->group_count + 1, sizeof(*sorted)));
     for (i = 0; i < fake->group_count; i++) {
         struct group *g = fake->groups[i];
         if (!group_in(g, p) || (name != NULL && !wildcard_match(name, g->name)))
@@ -989,7 +934,7 @@ static void group_create(struct fake *fake, const struct request *req,
     references = references_check(fake, body, res);
     if (references == NULL)
         goto out;
-    draft = check_alloc(calloc(1, sizeof(*draft)));
+    draft = alloc_check(calloc(1, sizeof(*draft)));
     draft->references = references;
     if (group_fill(fake, body, NULL, draft, res) < 0)
         goto out;
@@ -1024,7 +969,7 @@ static void group_update(struct fake *fake, const struct request *req,
     references = references_check(fake, body, res);
     if (references == NULL)
         goto out;
-    draft = check_alloc(calloc(1, sizeof(*draft)));
+    draft = alloc_check(calloc(1, sizeof(*draft)));
     draft->references = references;
     if (group_fill(fake, body, g, draft, res) < 0)
         goto out;
@@ -1168,7 +1113,7 @@ static void route(struct fake *fake, struct request *req, struct response *res)
         response_not_found(res);
         return;
     }
-    name = check_alloc(strndup(path + 1, (size_t)(slash - path - 1)));
+    name = alloc_check(strndup(path + 1, (size_t)(slash - path - 1)));
     p = project_find(fake, name);
     if (p == NULL)
         response_error(res, 404, "ProjectDoesNotExistWithNameException",
@@ -1247,12 +1192,12 @@ static void handle(struct fake *fake, struct request *req, struct response *res,
 {
     size_t org_len = strlen(fake->org);
 
-    fake->requests = check_alloc(realloc(
+    fake->requests = alloc_check(realloc(
         fake->requests, (fake->request_count + 1) * sizeof(*fake->requests)));
     fake->requests[fake->request_count++] = xprintf("%s %s", req->method, url);
     fake->api_count++;
     if (fake->latency_ms > 0)
-        sleep_ms(fake->latency_ms);
+        fake_sleep_ms(fake->latency_ms);
 
     if (fake->rate_limit_at != 0 && fake->api_count == fake->rate_limit_at) {
         rate_limited(res);
@@ -1269,11 +1214,11 @@ static void handle(struct fake *fake, struct request *req, struct response *res,
     route(fake, req, res);
 }
 
-static enum MHD_Result respond(struct fake *fake,
-                               struct MHD_Connection *connection,
+static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
                                const char *url, const char *method,
-                               const struct upload *upload)
+                               struct fake_upload *upload)
 {
+    struct fake *fake = context;
     struct request req = {
         .connection = connection,
         .method = method,
@@ -1317,64 +1262,7 @@ out:
     return queued;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **context)
-{
-    struct upload *upload = *context;
-
-    (void)version;
-    if (upload == NULL) {
-        *context = check_alloc(calloc(1, sizeof(*upload)));
-        return MHD_YES;
-    }
-    if (*data_size > 0) {
-        if (upload->too_large || upload->len + *data_size > BODY_MAX) {
-            upload->too_large = true;
-        } else {
-            upload->data = check_alloc(
-                realloc(upload->data, upload->len + *data_size + 1));
-            memcpy(upload->data + upload->len, data, *data_size);
-            upload->len += *data_size;
-            upload->data[upload->len] = '\0';
-        }
-        *data_size = 0;
-        return MHD_YES;
-    }
-    return respond(cls, connection, url, method, upload);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *connection,
-                         void **context, enum MHD_RequestTerminationCode code)
-{
-    struct upload *upload = *context;
-
-    (void)cls;
-    (void)connection;
-    (void)code;
-    if (upload != NULL) {
-        free(upload->data);
-        free(upload);
-    }
-    *context = NULL;
-}
-
 /* ---- the command line ---- */
-
-static int number_parse(const char *option, const char *text,
-                        unsigned long *out)
-{
-    char *end;
-    long long value;
-
-    errno = 0;
-    value = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0)
-        return fail("--%s takes a number of 0 or more, not '%s'", option, text);
-    *out = (unsigned long)value;
-    return 0;
-}
 
 /* --group PROJECT/NAME: a group shared with one project. */
 static int group_option(struct fake *fake, const char *text)
@@ -1384,13 +1272,13 @@ static int group_option(struct fake *fake, const char *text)
     char *project;
 
     if (slash == NULL || slash == text || slash[1] == '\0')
-        return fail("--group takes PROJECT/NAME, not '%s'", text);
-    project = check_alloc(strndup(text, (size_t)(slash - text)));
+        return fake_fail("--group takes PROJECT/NAME, not '%s'", text);
+    project = alloc_check(strndup(text, (size_t)(slash - text)));
     p = project_find(fake, project);
     free(project);
     if (p == NULL)
-        return fail("--group '%s': give its project with --project first",
-                    text);
+        return fake_fail("--group '%s': give its project with --project first",
+                         text);
     group_add(fake, slash + 1, json_pack("[o]", reference_of(slash + 1, p)));
     return 0;
 }
@@ -1406,19 +1294,21 @@ static int seed_option(struct fake *fake, const char *text)
 
     eq = colon != NULL ? strchr(colon, '=') : NULL;
     if (colon == NULL || eq == NULL || eq == colon + 1)
-        return fail("--seed takes GROUP:NAME=VALUE[,secret], not '%s'", text);
-    group_name = check_alloc(strndup(text, (size_t)(colon - text)));
+        return fake_fail("--seed takes GROUP:NAME=VALUE[,secret], not '%s'",
+                         text);
+    group_name = alloc_check(strndup(text, (size_t)(colon - text)));
     g = group_by_name(fake, group_name);
     free(group_name);
     if (g == NULL)
-        return fail("--seed '%s': create its group with --group first", text);
+        return fake_fail("--seed '%s': create its group with --group first",
+                         text);
     value = xstrdup(eq + 1);
     len = strlen(value);
     if (len >= 7 && strcmp(value + len - 7, ",secret") == 0) {
         value[len - 7] = '\0';
         secret = true;
     }
-    group_name = check_alloc(strndup(colon + 1, (size_t)(eq - colon - 1)));
+    group_name = alloc_check(strndup(colon + 1, (size_t)(eq - colon - 1)));
     variable_add(g, group_name, value, secret, false);
     free(group_name);
     free(value);
@@ -1463,11 +1353,11 @@ static int option_apply(struct fake *fake, int option, const char *arg,
     case 's':
         return seed_option(fake, arg);
     case 'L':
-        return number_parse("latency-ms", arg, &fake->latency_ms);
+        return fake_number_parse("latency-ms", arg, &fake->latency_ms);
     case 'r':
-        return number_parse("rate-limit-at", arg, &fake->rate_limit_at);
+        return fake_number_parse("rate-limit-at", arg, &fake->rate_limit_at);
     case 'f':
-        return number_parse("fail-write-at", arg, &fake->fail_write_at);
+        return fake_number_parse("fail-write-at", arg, &fake->fail_write_at);
     case 'R':
         fake->read_only_token = arg;
         return 0;
@@ -1495,63 +1385,28 @@ static int settings_parse(int argc, char **argv, struct fake *fake,
             return -1;
     }
     if (optind < argc)
-        return fail("unexpected argument '%s'", argv[optind]);
+        return fake_fail("unexpected argument '%s'", argv[optind]);
     if (fake->org == NULL || fake->token == NULL || *fake->org == '\0' ||
         *fake->token == '\0')
-        return fail("--org and --token are needed");
+        return fake_fail("--org and --token are needed");
     return 1;
 }
 
 /* ---- serving ---- */
 
-static int listen_socket_open(unsigned int *port)
-{
-    struct sockaddr_in address = {
-        .sin_family = AF_INET,
-        .sin_port = 0,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, len) != 0 ||
-        listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
-        fail("cannot listen on 127.0.0.1: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(address.sin_port);
-    return fd;
-}
-
-/* Writes the port to path.tmp, then renames it: readers see all or none. */
-static int port_file_write(const char *path, unsigned int port)
-{
-    char *tmp = xprintf("%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
-    bool written = file != NULL && fprintf(file, "%u\n", port) > 0;
-    int rc = 0;
-
-    if (file != NULL && fclose(file) != 0)
-        written = false;
-    if (!written || rename(tmp, path) != 0) {
-        rc = fail("cannot write the port file '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     struct fake fake = {.next_id = 1};
     const char *port_file = NULL;
-    struct MHD_Daemon *daemon = NULL;
-    unsigned int port = 0;
-    sigset_t signals;
-    int status = 2, rc, fd, signal_number;
+    struct fake_server http = {
+        .respond = respond,
+        .context = &fake,
+        .body_max = BODY_MAX,
+        .threads = MHD_USE_INTERNAL_POLLING_THREAD,
+    };
+    int status = 2, rc;
+
+    fake_name_set("fake-azure");
 
     rc = settings_parse(argc, argv, &fake, &port_file);
     if (rc <= 0) {
@@ -1559,36 +1414,15 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* MHD's thread inherits the mask: only sigwait() sees the signals. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    fd = listen_socket_open(&port);
-    if (fd < 0)
+    http.log = fake.log;
+    if (fake_server_listen(&http) < 0)
         goto out;
-    daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | (fake.log ? MHD_USE_ERROR_LOG : 0), 0,
-        NULL, NULL, on_request, &fake, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-    if (daemon == NULL) {
-        fail("cannot start the HTTP server");
-        close(fd);
+    if (fake_server_start(&http) < 0 || fake_server_run(&http, port_file) < 0)
         goto out;
-    }
-    if (port_file != NULL && port_file_write(port_file, port) < 0)
-        goto out;
-
-    while (sigwait(&signals, &signal_number) != 0)
-        continue;
     status = 0;
 
 out:
-    if (daemon != NULL)
-        MHD_stop_daemon(daemon);
+    fake_server_release(&http);
     fake_free(&fake);
     return status;
 }

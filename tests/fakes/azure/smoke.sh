@@ -7,51 +7,14 @@
 # path.  TAP.
 set -u
 fake=$1
-scratch=$(mktemp -d)
-fake_pid=
+. "$(dirname "$0")/../common/lib.sh"
 
-cleanup() {
-    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-for tool in curl jq base64; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "Bail out! $tool is not installed"
-        exit 1
-    fi
-done
+require_tools curl jq base64
 
 pat=smoke-pat-0123456789
 reader=smoke-reader-pat
 v=api-version=7.1
 basic="Authorization: Basic $(printf ':%s' "$pat" | base64 | tr -d '\n')"
-failures=0
-count=0
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failures=$((failures + 1))
-    echo "not ok $count - $1"
-    echo "#   status $status; body: $(head -c 600 "$scratch/body")"
-}
-
-# expect_json DESCRIPTION STATUS FILTER: the last answer had STATUS and a
-# JSON body for which the jq FILTER is true.
-expect_json() {
-    if [ "$status" = "$2" ] && jq -e "$3" "$scratch/body" >/dev/null 2>&1
-    then
-        ok "$1"
-    else
-        not_ok "$1"
-    fi
-}
 
 # expect_error DESCRIPTION STATUS TYPEKEY TEXT: Azure's error JSON.
 expect_error() {
@@ -65,35 +28,6 @@ expect_error() {
 expect_header() {
     if [ "$status" = "$2" ] &&
         tr -d '\r' <"$scratch/headers" | grep -qi "^$3"; then
-        ok "$1"
-    else
-        not_ok "$1"
-    fi
-}
-
-# start_fake ARGS...: starts the fake; sets url once its port is known.
-start_fake() {
-    rm -f "$scratch/port"
-    "$fake" --port-file "$scratch/port" "$@" \
-        >"$scratch/fake.out" 2>"$scratch/fake.err" &
-    fake_pid=$!
-    tries=0
-    while [ ! -s "$scratch/port" ] && [ $tries -lt 100 ]; do
-        sleep 0.05
-        tries=$((tries + 1))
-    done
-    url=http://127.0.0.1:$(cat "$scratch/port" 2>/dev/null)
-}
-
-# stop_fake DESCRIPTION: SIGTERM; the fake exits 0, nothing on stdout.
-stop_fake() {
-    kill "$fake_pid"
-    wait "$fake_pid"
-    code=$?
-    fake_pid=
-    status=$code
-    cp "$scratch/fake.err" "$scratch/body"
-    if [ "$code" -eq 0 ] && [ ! -s "$scratch/fake.out" ]; then
         ok "$1"
     else
         not_ok "$1"
@@ -386,5 +320,4 @@ else
     not_ok "a command line without --token is refused (exit 2)"
 fi
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+tap_finish

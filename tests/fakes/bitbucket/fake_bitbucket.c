@@ -38,13 +38,6 @@ struct server {
 };
 
 /* One request as it arrives: its target as sent, then its body. */
-struct upload {
-    char *target;
-    char *data;
-    size_t len;
-    bool started;
-    bool too_large;
-};
 
 static const char usage[] =
     "usage: fake-bitbucket [--port-file FILE] [--token TOKEN]...\n"
@@ -52,34 +45,6 @@ static const char usage[] =
     "         [--repo WORKSPACE/SLUG]... [--environment NAME]...\n"
     "         [--seed NAME=VALUE[,ENVIRONMENT]]... [--latency-ms N]\n"
     "         [--rate-limit-at N] [--fail-write-at N] [--log]\n";
-
-static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-
-    fputs("fake-bitbucket: error: ", stderr);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    return -1;
-}
-
-static int number_parse(const char *option, const char *text,
-                        unsigned long *out)
-{
-    char *end;
-    long long value;
-
-    errno = 0;
-    value = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0)
-        return fail("--%s takes a number of 0 or more, not '%s'", option, text);
-    *out = (unsigned long)value;
-    return 0;
-}
 
 /* ---- options ---- */
 
@@ -114,7 +79,7 @@ static int option_apply(int option, char *arg, struct fake *fake,
         return 0;
     case 'b':
         if (strchr(arg, ':') == NULL)
-            return fail("--basic takes USER:TOKEN, not '%s'", arg);
+            return fake_fail("--basic takes USER:TOKEN, not '%s'", arg);
         list_push(&fake->basics, arg);
         return 0;
     case 'r':
@@ -122,7 +87,7 @@ static int option_apply(int option, char *arg, struct fake *fake,
         return 0;
     case 'R':
         if (repository_add(fake, arg) == NULL)
-            return fail("--repo takes WORKSPACE/SLUG, not '%s'", arg);
+            return fake_fail("--repo takes WORKSPACE/SLUG, not '%s'", arg);
         return 0;
     case 'e':
         list_push(&settings->environments, arg);
@@ -131,14 +96,14 @@ static int option_apply(int option, char *arg, struct fake *fake,
         list_push(&settings->seeds, arg);
         return 0;
     case 'L':
-        if (number_parse("latency-ms", arg, &number) < 0)
+        if (fake_number_parse("latency-ms", arg, &number) < 0)
             return -1;
         fake->latency_ms = (long)number;
         return 0;
     case 'l':
-        return number_parse("rate-limit-at", arg, &fake->rate_limit_at);
+        return fake_number_parse("rate-limit-at", arg, &fake->rate_limit_at);
     case 'f':
-        return number_parse("fail-write-at", arg, &fake->fail_write_at);
+        return fake_number_parse("fail-write-at", arg, &fake->fail_write_at);
     case 'v':
         settings->log = true;
         return 0;
@@ -162,7 +127,8 @@ static int seed_apply(struct fake *fake, const char *seed)
     int rc = 0;
 
     if (eq == NULL || eq == seed)
-        return fail("--seed takes NAME=VALUE[,ENVIRONMENT], not '%s'", seed);
+        return fake_fail("--seed takes NAME=VALUE[,ENVIRONMENT], not '%s'",
+                         seed);
     comma = strchr(eq, ',');
     name = xstrndup(seed, (size_t)(eq - seed));
     value = comma != NULL ? xstrndup(eq + 1, (size_t)(comma - eq - 1))
@@ -170,7 +136,7 @@ static int seed_apply(struct fake *fake, const char *seed)
     if (comma != NULL)
         env_name = xstrdup(comma + 1);
     if (!variable_name_valid(name))
-        rc = fail("--seed '%s': Bitbucket refuses that name", name);
+        rc = fake_fail("--seed '%s': Bitbucket refuses that name", name);
 
     for (i = 0; rc == 0 && i < fake->repositories.count; i++) {
         struct repository *repo = fake->repositories.items[i];
@@ -178,8 +144,9 @@ static int seed_apply(struct fake *fake, const char *seed)
             env_name != NULL ? environment_by_name(repo, env_name) : NULL;
 
         if (env_name != NULL && env == NULL) {
-            rc = fail("--seed '%s': no environment '%s' (add --environment)",
-                      name, env_name);
+            rc = fake_fail(
+                "--seed '%s': no environment '%s' (add --environment)", name,
+                env_name);
             break;
         }
         variables = env != NULL ? &env->variables : &repo->variables;
@@ -223,7 +190,7 @@ static int settings_parse(int argc, char **argv, struct fake *fake,
             return -1;
     }
     if (optind < argc)
-        return fail("unexpected argument '%s'", argv[optind]);
+        return fake_fail("unexpected argument '%s'", argv[optind]);
     if (settings_apply(fake, settings) < 0)
         return -1;
     return 1;
@@ -280,14 +247,6 @@ static void introspect(struct fake *fake, const char *method, const char *path,
 
 /* ---- the API's preamble: log, latency, rate limit, path ---- */
 
-static void sleep_ms(long ms)
-{
-    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&left, &left) < 0 && errno == EINTR)
-        continue;
-}
-
 /* Splits the path after /2.0/ into decoded segments; false if malformed. */
 static bool segments_split(const char *path, struct request *req)
 {
@@ -315,7 +274,7 @@ static void api_request(struct fake *fake, struct request *req,
     fake->requests++;
     list_push(&fake->log, xprintf("%s %s", req->method, target));
     if (fake->latency_ms > 0)
-        sleep_ms(fake->latency_ms);
+        fake_sleep_ms(fake->latency_ms);
 
     /* Bitbucket's 429 is plain text. */
     if (fake->requests == fake->rate_limit_at) {
@@ -375,10 +334,12 @@ static enum MHD_Result response_queue(struct MHD_Connection *connection,
     return queued;
 }
 
-static enum MHD_Result respond(struct server *server,
-                               struct MHD_Connection *connection,
-                               const char *method, struct upload *upload)
+/* Keeps the request target as sent, before MHD decodes it. */
+static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
+                               const char *url, const char *method,
+                               struct fake_upload *upload)
 {
+    struct server *server = context;
     const char *question = strchr(upload->target, '?');
     char *path =
         question != NULL
@@ -413,129 +374,20 @@ static enum MHD_Result respond(struct server *server,
     return queued;
 }
 
-/* Keeps the request target as sent, before MHD decodes it. */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
-{
-    struct upload *upload = alloc_check(calloc(1, sizeof(*upload)));
-
-    upload->target = xstrdup(uri);
-    return upload;
-}
-
-static void upload_append(struct upload *upload, const char *data, size_t len)
-{
-    if (upload->too_large || upload->len + len > BODY_MAX) {
-        upload->too_large = true;
-        return;
-    }
-    upload->data = alloc_check(realloc(upload->data, upload->len + len + 1));
-    memcpy(upload->data + upload->len, data, len);
-    upload->len += len;
-    upload->data[upload->len] = '\0';
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **context)
-{
-    struct upload *upload = *context;
-
-    if (upload == NULL)
-        return MHD_NO;
-    if (!upload->started) {
-        upload->started = true;
-        return MHD_YES;
-    }
-    if (*data_size > 0) {
-        upload_append(upload, data, *data_size);
-        *data_size = 0;
-        return MHD_YES;
-    }
-    return respond(cls, connection, method, upload);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *connection,
-                         void **context, enum MHD_RequestTerminationCode code)
-{
-    struct upload *upload = *context;
-
-    if (upload != NULL) {
-        free(upload->target);
-        free(upload->data);
-        free(upload);
-    }
-    *context = NULL;
-}
-
-/* Binds 127.0.0.1 on a port the kernel picks. */
-static int listen_socket_open(unsigned int *port)
-{
-    struct sockaddr_in address = {
-        .sin_family = AF_INET,
-        .sin_port = 0,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, len) != 0 ||
-        listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
-        fail("cannot listen on 127.0.0.1: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(address.sin_port);
-    return fd;
-}
-
-/* Serves on fd, which the daemon then owns. */
-static struct MHD_Daemon *server_start(struct server *server, int fd)
-{
-    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
-    struct MHD_Daemon *daemon;
-
-    if (server->log)
-        flags |= MHD_USE_ERROR_LOG;
-    daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-    if (daemon == NULL) {
-        fail("cannot start the HTTP server");
-        close(fd);
-    }
-    return daemon;
-}
-
-/* Writes the port to path.tmp, then renames it: readers see all or none. */
-static int port_file_write(const char *path, unsigned int port)
-{
-    char *tmp = xprintf("%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
-    bool written = file != NULL && fprintf(file, "%u\n", port) > 0;
-    int rc = 0;
-
-    if (file != NULL && fclose(file) != 0)
-        written = false;
-    if (!written || rename(tmp, path) != 0) {
-        rc = fail("cannot write the port file '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     struct fake fake = {0};
     struct settings settings = {0};
     struct server server = {.fake = &fake};
-    struct MHD_Daemon *daemon = NULL;
-    sigset_t signals;
-    int status = 2, rc, fd, signal_number;
+    struct fake_server http = {
+        .respond = respond,
+        .context = &server,
+        .body_max = BODY_MAX,
+        .threads = MHD_USE_AUTO_INTERNAL_THREAD,
+    };
+    int status = 2, rc;
+
+    fake_name_set("fake-bitbucket");
 
     rc = settings_parse(argc, argv, &fake, &settings);
     if (rc <= 0) {
@@ -544,30 +396,17 @@ int main(int argc, char **argv)
     }
     server.log = settings.log;
 
-    /* MHD's thread inherits the mask: only sigwait() sees the signals. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    fd = listen_socket_open(&fake.port);
-    if (fd < 0)
+    http.log = server.log;
+    if (fake_server_listen(&http) < 0)
         goto out;
-    daemon = server_start(&server, fd);
-    if (daemon == NULL)
+    fake.port = http.port;
+    if (fake_server_start(&http) < 0 ||
+        fake_server_run(&http, settings.port_file) < 0)
         goto out;
-    if (settings.port_file != NULL &&
-        port_file_write(settings.port_file, fake.port) < 0)
-        goto out;
-
-    while (sigwait(&signals, &signal_number) != 0)
-        continue;
     status = 0;
 
 out:
-    if (daemon != NULL)
-        MHD_stop_daemon(daemon);
+    fake_server_release(&http);
     fake_release(&fake);
     list_release(&settings.environments);
     list_release(&settings.seeds);

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fake_server.h"
+
 /* Bitbucket serves up to 100 items a page; the fake 2, so paging shows. */
 #define PAGELEN_MAX 2
 #define PAGELEN_ACCEPTED 100
@@ -32,10 +34,7 @@ struct list {
     size_t count;
 };
 
-void *alloc_check(void *ptr);
-char *xstrdup(const char *text);
-char *xstrndup(const char *text, size_t len);
-char *xprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* alloc_check, xstrdup, xstrndup, xprintf: fake_server.h. */
 void list_push(struct list *list, void *item);
 void *list_take(struct list *list, size_t index);
 void list_release(struct list *list);

@@ -9,43 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-void *alloc_check(void *ptr)
-{
-    if (ptr == NULL) {
-        fputs("fake-bitbucket: error: out of memory\n", stderr);
-        exit(2);
-    }
-    return ptr;
-}
-
-char *xstrdup(const char *text)
-{
-    return alloc_check(strdup(text));
-}
-
-char *xstrndup(const char *text, size_t len)
-{
-    return alloc_check(strndup(text, len));
-}
-
-char *xprintf(const char *format, ...)
-{
-    va_list args;
-    char *text;
-    int len;
-
-    va_start(args, format);
-    len = vsnprintf(NULL, 0, format, args);
-    va_end(args);
-    if (len < 0)
-        alloc_check(NULL);
-    text = alloc_check(malloc((size_t)len + 1));
-    va_start(args, format);
-    vsnprintf(text, (size_t)len + 1, format, args);
-    va_end(args);
-    return text;
-}
-
 void list_push(struct list *list, void *item)
 {
     list->items = alloc_check(

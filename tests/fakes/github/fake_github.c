@@ -30,13 +30,6 @@ struct settings {
 };
 
 /* One request as it arrives: its raw URI, then its body. */
-struct upload {
-    char *uri;
-    char *data;
-    size_t len;
-    bool started;
-    bool too_large;
-};
 
 static const char usage[] =
     "usage: fake-github --port-file FILE --token TOKEN --repo OWNER/NAME...\n"
@@ -45,34 +38,6 @@ static const char usage[] =
     "         [--rate-limit-at N] [--rate-limit-status 403|429]\n"
     "         [--rate-limit-primary] [--fail-write-at N]\n"
     "         [--max-per-page N] [--log]\n";
-
-static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-
-    fputs("fake-github: error: ", stderr);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    return -1;
-}
-
-static int number_parse(const char *option, const char *text,
-                        unsigned long *out)
-{
-    char *end;
-    long long value;
-
-    errno = 0;
-    value = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0)
-        return fail("--%s takes a number of 0 or more, not '%s'", option, text);
-    *out = (unsigned long)value;
-    return 0;
-}
 
 static void words_push(char ***words, size_t *count, const char *word)
 {
@@ -104,24 +69,25 @@ static int numeric_option(int option, const char *arg, struct fake *fake)
 
     switch (option) {
     case 'L':
-        if (number_parse("latency-ms", arg, &number) < 0)
+        if (fake_number_parse("latency-ms", arg, &number) < 0)
             return -1;
         fake->latency_ms = (long)number;
         return 0;
     case 'a':
-        return number_parse("rate-limit-at", arg, &fake->rate_limit_at);
+        return fake_number_parse("rate-limit-at", arg, &fake->rate_limit_at);
     case 'S':
         if (strcmp(arg, "403") != 0 && strcmp(arg, "429") != 0)
-            return fail("--rate-limit-status takes 403 or 429, not '%s'", arg);
+            return fake_fail("--rate-limit-status takes 403 or 429, not '%s'",
+                             arg);
         fake->rate_limit_status = atoi(arg);
         return 0;
     case 'w':
-        return number_parse("fail-write-at", arg, &fake->fail_write_at);
+        return fake_number_parse("fail-write-at", arg, &fake->fail_write_at);
     default:
-        if (number_parse("max-per-page", arg, &number) < 0)
+        if (fake_number_parse("max-per-page", arg, &number) < 0)
             return -1;
         if (number == 0)
-            return fail("--max-per-page takes 1 or more");
+            return fake_fail("--max-per-page takes 1 or more");
         fake->max_per_page = (unsigned int)number;
         return 0;
     }
@@ -143,7 +109,7 @@ static int option_apply(int option, const char *arg, struct fake *fake,
         return 0;
     case 'R':
         if (repo_add(fake, arg) == NULL)
-            return fail("--repo takes OWNER/NAME, not '%s'", arg);
+            return fake_fail("--repo takes OWNER/NAME, not '%s'", arg);
         return 0;
     case 'e':
         words_push(&settings->environments, &settings->environment_count, arg);
@@ -183,7 +149,8 @@ static int seed_apply(struct fake *fake, const char *seed)
     size_t value_len;
 
     if (eq == NULL || eq == seed)
-        return fail("--seed takes NAME=VALUE[,ENVIRONMENT], not '%s'", seed);
+        return fake_fail("--seed takes NAME=VALUE[,ENVIRONMENT], not '%s'",
+                         seed);
     value_len = strlen(eq + 1);
     if (comma != NULL && comma > eq &&
         environment_find(repo, comma + 1) != NULL) {
@@ -200,9 +167,9 @@ static int seed_apply(struct fake *fake, const char *seed)
 static int settings_finish(struct fake *fake, struct settings *settings)
 {
     if (fake->token == NULL)
-        return fail("--token is required");
+        return fake_fail("--token is required");
     if (fake->repo_count == 0)
-        return fail("--repo is required");
+        return fake_fail("--repo is required");
     for (size_t i = 0; i < fake->repo_count; i++)
         for (size_t j = 0; j < settings->environment_count; j++)
             environment_add(&fake->repos[i], settings->environments[j]);
@@ -227,19 +194,11 @@ static int settings_parse(int argc, char **argv, struct fake *fake,
             return -1;
     }
     if (optind < argc)
-        return fail("unexpected argument '%s'", argv[optind]);
+        return fake_fail("unexpected argument '%s'", argv[optind]);
     return settings_finish(fake, settings) < 0 ? -1 : 1;
 }
 
 /* ---- HTTP ---- */
-
-static void sleep_ms(long ms)
-{
-    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&left, &left) < 0 && errno == EINTR)
-        continue;
-}
 
 /* "METHOD /path?query", as received. */
 static void request_record(struct fake *fake, const struct request *req)
@@ -259,7 +218,7 @@ static void answer(struct fake *fake, const struct request *req,
     bool introspect = strncmp(req->path, "/_fake/", 7) == 0;
 
     if (!introspect && fake->latency_ms > 0)
-        sleep_ms(fake->latency_ms);
+        fake_sleep_ms(fake->latency_ms);
     pthread_mutex_lock(&fake->lock);
     if (introspect) {
         introspect_handle(fake, req, res);
@@ -270,15 +229,17 @@ static void answer(struct fake *fake, const struct request *req,
     pthread_mutex_unlock(&fake->lock);
 }
 
-static enum MHD_Result respond(struct fake *fake,
-                               struct MHD_Connection *connection,
-                               const char *method, struct upload *upload)
+/* Paths are matched as sent, before MHD decodes them. */
+static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
+                               const char *url, const char *method,
+                               struct fake_upload *upload)
 {
-    char *query = strchr(upload->uri, '?');
+    struct fake *fake = context;
+    char *query = strchr(upload->target, '?');
     struct request req = {
         .connection = connection,
         .method = method,
-        .path = upload->uri,
+        .path = upload->target,
         .query = "",
         .body = upload->data != NULL ? upload->data : "",
         .body_len = upload->len,
@@ -318,129 +279,6 @@ static enum MHD_Result respond(struct fake *fake,
     return queued;
 }
 
-static void upload_append(struct upload *upload, const char *data, size_t len)
-{
-    if (upload->too_large || upload->len + len > BODY_MAX) {
-        upload->too_large = true;
-        return;
-    }
-    upload->data = alloc_check(realloc(upload->data, upload->len + len + 1));
-    memcpy(upload->data + upload->len, data, len);
-    upload->len += len;
-    upload->data[upload->len] = '\0';
-}
-
-/* The raw URI, before MHD decodes it: paths are matched encoded. */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
-{
-    struct upload *upload = alloc_check(calloc(1, sizeof(*upload)));
-
-    upload->uri = xstrdup(uri);
-    return upload;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **context)
-{
-    struct upload *upload = *context;
-
-    if (upload->started && *data_size > 0) {
-        upload_append(upload, data, *data_size);
-        *data_size = 0;
-        return MHD_YES;
-    }
-    if (!upload->started) {
-        /* The first call brings the headers; the body, if any, follows. */
-        upload->started = true;
-        return MHD_YES;
-    }
-    return respond(cls, connection, method, upload);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *connection,
-                         void **context, enum MHD_RequestTerminationCode code)
-{
-    struct upload *upload = *context;
-
-    if (upload != NULL) {
-        free(upload->uri);
-        free(upload->data);
-        free(upload);
-    }
-    *context = NULL;
-}
-
-/* Binds 127.0.0.1 on a port the kernel picks. */
-static int listen_socket_open(unsigned int *port)
-{
-    struct sockaddr_in address = {
-        .sin_family = AF_INET,
-        .sin_port = 0,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, len) != 0 ||
-        listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
-        fail("cannot listen on 127.0.0.1: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(address.sin_port);
-    return fd;
-}
-
-/* Serves on fd, which the daemon then owns; a thread per connection. */
-static struct MHD_Daemon *server_start(struct fake *fake, int fd)
-{
-    unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
-    struct MHD_Daemon *daemon;
-
-    if (fake->log)
-        flags |= MHD_USE_ERROR_LOG;
-    daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, fake, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-    if (daemon == NULL) {
-        fail("cannot start the HTTP server");
-        close(fd);
-    }
-    return daemon;
-}
-
-/* Writes the port to path.tmp, then renames it: readers see all or none. */
-static int port_file_write(const char *path, unsigned int port)
-{
-    char *tmp = xprintf("%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
-    bool written = file != NULL && fprintf(file, "%u\n", port) > 0;
-    int rc = 0;
-
-    if (file != NULL && fclose(file) != 0)
-        written = false;
-    if (!written || rename(tmp, path) != 0) {
-        rc = fail("cannot write the port file '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
-static void signals_wait(const sigset_t *signals)
-{
-    int signal_number;
-
-    while (sigwait(signals, &signal_number) != 0)
-        continue;
-}
-
 int main(int argc, char **argv)
 {
     struct fake fake = {
@@ -449,13 +287,19 @@ int main(int argc, char **argv)
         .max_per_page = 100,
     };
     struct settings settings = {0};
-    struct MHD_Daemon *daemon = NULL;
-    unsigned int port = 0;
-    sigset_t signals;
-    int status = 2, rc, fd;
+    struct fake_server http = {
+        .respond = respond,
+        .context = &fake,
+        .body_max = BODY_MAX,
+        .threads =
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+    };
+    int status = 2, rc;
+
+    fake_name_set("fake-github");
 
     if (sodium_init() < 0) {
-        fail("cannot initialise libsodium");
+        fake_fail("cannot initialise libsodium");
         return 1;
     }
     rc = settings_parse(argc, argv, &fake, &settings);
@@ -464,29 +308,16 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* MHD's threads inherit the mask: only sigwait() sees the signals. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    fd = listen_socket_open(&port);
-    if (fd < 0)
+    http.log = fake.log;
+    if (fake_server_listen(&http) < 0)
         goto out;
-    daemon = server_start(&fake, fd);
-    if (daemon == NULL)
+    if (fake_server_start(&http) < 0 ||
+        fake_server_run(&http, settings.port_file) < 0)
         goto out;
-    if (settings.port_file != NULL &&
-        port_file_write(settings.port_file, port) < 0)
-        goto out;
-
-    signals_wait(&signals);
     status = 0;
 
 out:
-    if (daemon != NULL)
-        MHD_stop_daemon(daemon);
+    fake_server_release(&http);
     fake_release(&fake);
     free(settings.environments);
     free(settings.seeds);

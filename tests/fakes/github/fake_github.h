@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fake_server.h"
+
 #define KEY_ID_MAX 24
 #define TIME_TEXT_MAX 24
 
@@ -128,10 +130,7 @@ void fake_release(struct fake *fake);
 
 /* ---- fake_github_util.c ---- */
 
-void *alloc_check(void *ptr);
-char *xstrdup(const char *text);
-char *xstrndup(const char *text, size_t len);
-char *xprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* alloc_check, xstrdup, xstrndup, xprintf: fake_server.h. */
 void time_now_text(char out[TIME_TEXT_MAX]);
 
 /* Decodes %XX in place; returns false for a bad escape or a NUL. */

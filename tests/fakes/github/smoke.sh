@@ -6,61 +6,11 @@
 set -u
 fake=$1
 seal=$2
-scratch=$(mktemp -d)
-fake_pid=
+. "$(dirname "$0")/../common/lib.sh"
 token=ghp_smoke_admin
 read_only=ghp_smoke_read_only
 
-cleanup() {
-    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-for tool in curl jq; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "Bail out! $tool is not installed"
-        exit 1
-    fi
-done
-
-failures=0
-count=0
-status=
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failures=$((failures + 1))
-    echo "not ok $count - $1"
-    echo "#   status $status; body: $(head -c 600 "$scratch/body")"
-}
-
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-    description=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        ok "$description"
-    else
-        not_ok "$description"
-    fi
-}
-
-# expect_json DESCRIPTION STATUS FILTER: the last answer had STATUS and a
-# JSON body for which the jq FILTER is true.
-expect_json() {
-    if [ "$status" = "$2" ] && jq -e "$3" "$scratch/body" >/dev/null 2>&1
-    then
-        ok "$1"
-    else
-        not_ok "$1"
-    fi
-}
+require_tools curl jq
 
 # expect_error DESCRIPTION STATUS MESSAGE: GitHub's error body.
 expect_error() {
@@ -317,5 +267,4 @@ check "--latency-ms 300 delays each answer" \
 check "it refuses to start without --repo" \
     test $? -eq 2 -a -s "$scratch/usage.err"
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+tap_finish

@@ -47,42 +47,7 @@ struct settings {
     size_t seed_count;
 };
 
-/* A request's body as it arrives. */
-struct upload {
-    char *data;
-    size_t len;
-    bool too_large;
-};
-
-static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-
-    fputs("fake-gitlab: error: ", stderr);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    return -1;
-}
-
 /* ---- options ---- */
-
-static int number_parse(const char *option, const char *text,
-                        unsigned long *out)
-{
-    char *end;
-    long long value;
-
-    errno = 0;
-    value = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0)
-        return fail("--%s takes a number of 0 or more, not '%s'", option, text);
-    *out = (unsigned long)value;
-    return 0;
-}
 
 static void token_add(struct gitlab *gitlab, const char *secret, int level,
                       bool write, bool inherited)
@@ -126,7 +91,7 @@ static int option_apply(int option, const char *arg, struct gitlab *gitlab,
         return 0;
     case 'r':
         if (*arg == '\0' || *arg == '/' || arg[strlen(arg) - 1] == '/')
-            return fail("--repo takes GROUP/PROJECT, not '%s'", arg);
+            return fake_fail("--repo takes GROUP/PROJECT, not '%s'", arg);
         gitlab_project_add(gitlab, arg);
         return 0;
     case 't':
@@ -148,19 +113,19 @@ static int option_apply(int option, const char *arg, struct gitlab *gitlab,
         settings->seeds[settings->seed_count++] = arg;
         return 0;
     case 'L':
-        if (number_parse("latency-ms", arg, &number) < 0)
+        if (fake_number_parse("latency-ms", arg, &number) < 0)
             return -1;
         gitlab->latency_ms = (long)number;
         return 0;
     case 'R':
-        return number_parse("rate-limit-at", arg, &gitlab->rate_limit_at);
+        return fake_number_parse("rate-limit-at", arg, &gitlab->rate_limit_at);
     case 'W':
-        return number_parse("fail-write-at", arg, &gitlab->fail_write_at);
+        return fake_number_parse("fail-write-at", arg, &gitlab->fail_write_at);
     case 'M':
-        if (number_parse("max-per-page", arg, &gitlab->max_per_page) < 0)
+        if (fake_number_parse("max-per-page", arg, &gitlab->max_per_page) < 0)
             return -1;
         if (gitlab->max_per_page == 0)
-            return fail("--max-per-page takes 1 or more");
+            return fake_fail("--max-per-page takes 1 or more");
         return 0;
     case 'l':
         gitlab->log = true;
@@ -186,12 +151,12 @@ static int settings_parse(int argc, char **argv, struct gitlab *gitlab,
             return -1;
     }
     if (optind < argc)
-        return fail("unexpected argument '%s'", argv[optind]);
+        return fake_fail("unexpected argument '%s'", argv[optind]);
     for (size_t i = 0; i < settings->seed_count; i++)
         if (gitlab_seed(gitlab, settings->seeds[i]) < 0)
-            return fail("--seed takes KEY=VALUE[,FLAG...] after a --repo, "
-                        "not '%s'",
-                        settings->seeds[i]);
+            return fake_fail("--seed takes KEY=VALUE[,FLAG...] after a --repo, "
+                             "not '%s'",
+                             settings->seeds[i]);
     return 1;
 }
 
@@ -291,7 +256,7 @@ static void params_flatten(json_t *params)
 
 /* Adds a form or JSON body to the query's parameters (body wins). */
 static int params_add_body(json_t *params, struct MHD_Connection *connection,
-                           const struct upload *upload)
+                           const struct fake_upload *upload)
 {
     const char *type = MHD_lookup_connection_value(
         connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -367,18 +332,10 @@ static void segments_free(struct request *req)
     free(req->segments);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&left, &left) < 0 && errno == EINTR)
-        continue;
-}
-
 /* An API request: counted, maybe throttled, then authenticated. */
 static void api_serve(struct gitlab *gitlab, struct MHD_Connection *connection,
                       const char *url, const char *method,
-                      const struct upload *upload, json_t *params,
+                      const struct fake_upload *upload, json_t *params,
                       struct response *res)
 {
     struct request req = {.method = method, .params = params};
@@ -386,7 +343,7 @@ static void api_serve(struct gitlab *gitlab, struct MHD_Connection *connection,
 
     gitlab->api_requests++;
     if (gitlab->latency_ms > 0)
-        sleep_ms(gitlab->latency_ms);
+        fake_sleep_ms(gitlab->latency_ms);
     if (gitlab->api_requests == gitlab->rate_limit_at) {
         response_throttled(res);
         return;
@@ -437,11 +394,11 @@ static enum MHD_Result response_send(struct MHD_Connection *connection,
     return queued;
 }
 
-static enum MHD_Result respond(struct gitlab *gitlab,
-                               struct MHD_Connection *connection,
+static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
                                const char *url, const char *method,
-                               const struct upload *upload)
+                               struct fake_upload *upload)
 {
+    struct gitlab *gitlab = context;
     struct query query = {.params = json_object(),
                           .line = xprintf("%s %s", method, url)};
     struct response res = {0};
@@ -468,49 +425,6 @@ static enum MHD_Result respond(struct gitlab *gitlab,
     return queued;
 }
 
-static void upload_append(struct upload *upload, const char *data, size_t len)
-{
-    if (upload->too_large || upload->len + len > BODY_MAX) {
-        upload->too_large = true;
-        return;
-    }
-    upload->data = alloc_check(realloc(upload->data, upload->len + len + 1));
-    memcpy(upload->data + upload->len, data, len);
-    upload->len += len;
-    upload->data[upload->len] = '\0';
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **context)
-{
-    struct upload *upload = *context;
-
-    if (upload == NULL) {
-        *context = alloc_check(calloc(1, sizeof(*upload)));
-        return MHD_YES;
-    }
-    if (*data_size > 0) {
-        upload_append(upload, data, *data_size);
-        *data_size = 0;
-        return MHD_YES;
-    }
-    return respond(cls, connection, url, method, upload);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *connection,
-                         void **context, enum MHD_RequestTerminationCode code)
-{
-    struct upload *upload = *context;
-
-    if (upload != NULL) {
-        free(upload->data);
-        free(upload);
-    }
-    *context = NULL;
-}
-
 /* Leaves the path and the query as received: each is decoded by parts. */
 static size_t on_unescape(void *cls, struct MHD_Connection *connection,
                           char *text)
@@ -520,82 +434,21 @@ static size_t on_unescape(void *cls, struct MHD_Connection *connection,
 
 /* ---- the server ---- */
 
-static int listen_socket_open(unsigned int *port)
-{
-    struct sockaddr_in address = {
-        .sin_family = AF_INET,
-        .sin_port = 0,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, len) != 0 ||
-        listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
-        fail("cannot listen on 127.0.0.1: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(address.sin_port);
-    return fd;
-}
-
-static struct MHD_Daemon *server_start(struct gitlab *gitlab, int fd)
-{
-    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
-    struct MHD_Daemon *daemon;
-
-    if (gitlab->log)
-        flags |= MHD_USE_ERROR_LOG;
-    daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, gitlab, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-    if (daemon == NULL) {
-        fail("cannot start the HTTP server");
-        close(fd);
-    }
-    return daemon;
-}
-
-/* Writes the port to path.tmp, then renames it: readers see all or none. */
-static int port_file_write(const char *path, unsigned int port)
-{
-    char *tmp = xprintf("%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
-    bool written = file != NULL && fprintf(file, "%u\n", port) > 0;
-    int rc = 0;
-
-    if (file != NULL && fclose(file) != 0)
-        written = false;
-    if (!written || rename(tmp, path) != 0) {
-        rc = fail("cannot write the port file '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
-static void signals_wait(const sigset_t *signals)
-{
-    int signal_number;
-
-    while (sigwait(signals, &signal_number) != 0)
-        continue;
-}
-
 int main(int argc, char **argv)
 {
     struct gitlab gitlab = {.requests = json_array(),
                             .max_per_page = DEFAULT_MAX_PER_PAGE};
     struct settings settings = {0};
-    struct MHD_Daemon *daemon = NULL;
-    unsigned int port = 0;
-    sigset_t signals;
-    int status = 2, rc, fd;
+    struct fake_server http = {
+        .respond = respond,
+        .context = &gitlab,
+        .body_max = BODY_MAX,
+        .threads = MHD_USE_AUTO_INTERNAL_THREAD,
+        .unescape = on_unescape,
+    };
+    int status = 2, rc;
+
+    fake_name_set("fake-gitlab");
 
     rc = settings_parse(argc, argv, &gitlab, &settings);
     if (rc <= 0) {
@@ -603,30 +456,17 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* MHD's thread inherits the mask: only sigwait() sees the signals. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    fd = listen_socket_open(&port);
-    if (fd < 0)
+    http.log = gitlab.log;
+    if (fake_server_listen(&http) < 0)
         goto out;
-    gitlab.base_url = xprintf("http://127.0.0.1:%u", port);
-    daemon = server_start(&gitlab, fd);
-    if (daemon == NULL)
+    gitlab.base_url = xprintf("http://127.0.0.1:%u", http.port);
+    if (fake_server_start(&http) < 0 ||
+        fake_server_run(&http, settings.port_file) < 0)
         goto out;
-    if (settings.port_file != NULL &&
-        port_file_write(settings.port_file, port) < 0)
-        goto out;
-
-    signals_wait(&signals);
     status = 0;
 
 out:
-    if (daemon != NULL)
-        MHD_stop_daemon(daemon);
+    fake_server_release(&http);
     free(settings.seeds);
     gitlab_free(&gitlab);
     return status;

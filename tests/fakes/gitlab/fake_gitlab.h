@@ -20,16 +20,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fake_server.h"
+
 /* GitLab's access levels. */
 #define LEVEL_DEVELOPER 30
 #define LEVEL_MAINTAINER 40
 
 /* ---- fake_gitlab_util.c ---- */
 
-void *alloc_check(void *ptr);
-char *xstrdup(const char *text);
-char *xstrndup(const char *text, size_t len);
-char *xprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* alloc_check, xstrdup, xstrndup, xprintf: fake_server.h. */
 
 /* Decodes %XX in place (and '+' as a space when plus is true). */
 size_t url_decode(char *text, bool plus);

@@ -10,43 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-void *alloc_check(void *ptr)
-{
-    if (ptr == NULL) {
-        fputs("fake-gitlab: error: out of memory\n", stderr);
-        abort();
-    }
-    return ptr;
-}
-
-char *xstrdup(const char *text)
-{
-    return alloc_check(strdup(text));
-}
-
-char *xstrndup(const char *text, size_t len)
-{
-    return alloc_check(strndup(text, len));
-}
-
-char *xprintf(const char *format, ...)
-{
-    va_list args;
-    char *out;
-    int len;
-
-    va_start(args, format);
-    len = vsnprintf(NULL, 0, format, args);
-    va_end(args);
-    if (len < 0)
-        return xstrdup("");
-    out = alloc_check(malloc((size_t)len + 1));
-    va_start(args, format);
-    vsnprintf(out, (size_t)len + 1, format, args);
-    va_end(args);
-    return out;
-}
-
 static int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')

@@ -6,49 +6,12 @@
 # the faults it injects.  Argument: the fake's path.  TAP.
 set -u
 fake=$1
-scratch=$(mktemp -d)
-fake_pid=
+. "$(dirname "$0")/../common/lib.sh"
 
-cleanup() {
-    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+require_tools curl jq
 
-for tool in curl jq; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "Bail out! $tool is not installed"
-        exit 1
-    fi
-done
-
+api_root=/api/v4
 token=glpat-smoke-maintainer
-failures=0
-count=0
-status=
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failures=$((failures + 1))
-    echo "not ok $count - $1"
-    echo "#   status $status; body: $(head -c 600 "$scratch/body")"
-}
-
-# expect_json DESCRIPTION STATUS FILTER: the last answer had STATUS and a
-# JSON body for which the jq FILTER is true.
-expect_json() {
-    if [ "$status" = "$2" ] && jq -e "$3" "$scratch/body" >/dev/null 2>&1
-    then
-        ok "$1"
-    else
-        not_ok "$1"
-    fi
-}
 
 # expect_header DESCRIPTION NAME VALUE: the last answer's header NAME
 # (any case) was VALUE.
@@ -59,35 +22,6 @@ expect_header() {
         ok "$1"
     else
         not_ok "$1 (header $2: '$got')"
-    fi
-}
-
-start_fake() {
-    rm -f "$scratch/port"
-    "$fake" --port-file "$scratch/port" "$@" \
-        >"$scratch/fake.out" 2>"$scratch/fake.err" &
-    fake_pid=$!
-    tries=0
-    while [ ! -s "$scratch/port" ] && [ $tries -lt 100 ]; do
-        sleep 0.05
-        tries=$((tries + 1))
-    done
-    base=http://127.0.0.1:$(cat "$scratch/port" 2>/dev/null)
-    url=$base/api/v4
-}
-
-# stop_fake DESCRIPTION: SIGTERM; the fake exits 0, nothing on stdout.
-stop_fake() {
-    kill "$fake_pid"
-    wait "$fake_pid"
-    code=$?
-    fake_pid=
-    status=$code
-    cp "$scratch/fake.err" "$scratch/body"
-    if [ "$code" -eq 0 ] && [ ! -s "$scratch/fake.out" ]; then
-        ok "$1"
-    else
-        not_ok "$1"
     fi
 }
 
@@ -322,5 +256,4 @@ if [ "$status" = 2 ] && grep -q "after a --repo" "$scratch/body"; then
     ok "a --seed without a --repo is refused"
 else not_ok "a --seed without a --repo is refused"; fi
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+tap_finish

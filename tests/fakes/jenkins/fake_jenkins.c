@@ -28,33 +28,12 @@ struct settings {
     struct list seeds; /* const char *, applied once the folders exist */
 };
 
-/* A request's body as it arrives. */
-struct upload {
-    char *data;
-    size_t len;
-    bool too_large;
-};
-
 static const char usage[] =
     "usage: fake-jenkins [--port-file FILE] [--token USER:API_TOKEN]...\n"
     "         [--password USER:PASSWORD]... [--read-only-token USER:TOKEN]...\n"
     "         [--folder PATH]... [--seed ID=SECRET[,FOLDER]]...\n"
     "         [--latency-ms N] [--rate-limit-at N] [--fail-write-at N]\n"
     "         [--log]\n";
-
-static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-
-    fputs("fake-jenkins: error: ", stderr);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    return -1;
-}
 
 static int number_parse(const char *option, const char *text,
                         unsigned long *out)
@@ -66,7 +45,8 @@ static int number_parse(const char *option, const char *text,
     value = strtoull(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || text[0] == '-' ||
         value > 86400000ULL)
-        return fail("--%s takes a number of 0 or more, not '%s'", option, text);
+        return fake_fail("--%s takes a number of 0 or more, not '%s'", option,
+                         text);
     *out = (unsigned long)value;
     return 0;
 }
@@ -78,7 +58,7 @@ static int account_add(struct jenkins *jenkins, const char *option,
     struct account *account;
 
     if (colon == NULL || colon == text || colon[1] == '\0')
-        return fail("--%s takes USER:SECRET, not '%s'", option, text);
+        return fake_fail("--%s takes USER:SECRET, not '%s'", option, text);
     account = alloc_check(calloc(1, sizeof(*account)));
     account->user = xstrndup(text, (size_t)(colon - text));
     account->secret = xstrdup(colon + 1);
@@ -92,7 +72,7 @@ static int folder_add(struct jenkins *jenkins, const char *path)
 {
     if (path[0] == '\0' || path[0] == '/' || path[strlen(path) - 1] == '/' ||
         strstr(path, "//") != NULL)
-        return fail("--folder takes a path like team/crm, not '%s'", path);
+        return fake_fail("--folder takes a path like team/crm, not '%s'", path);
     store_folder_add(&jenkins->store, path);
     return 0;
 }
@@ -106,10 +86,10 @@ static int seed_apply(struct jenkins *jenkins, const char *text)
     char *id, *secret;
 
     if (eq == NULL || eq == text)
-        return fail("--seed takes ID=SECRET[,FOLDER], not '%s'", text);
+        return fake_fail("--seed takes ID=SECRET[,FOLDER], not '%s'", text);
     if (comma != NULL && !store_folder_exists(&jenkins->store, comma + 1))
-        return fail("--seed '%s': the folder '%s' is not a --folder", text,
-                    comma + 1);
+        return fake_fail("--seed '%s': the folder '%s' is not a --folder", text,
+                         comma + 1);
     id = xstrndup(text, (size_t)(eq - text));
     secret = comma != NULL ? xstrndup(eq + 1, (size_t)(comma - eq - 1))
                            : xstrdup(eq + 1);
@@ -121,7 +101,7 @@ static int seed_apply(struct jenkins *jenkins, const char *text)
     free(secret);
     if (!store_add(&jenkins->store, c)) {
         credential_free(c);
-        return fail("--seed '%s': that ID is already in its store", text);
+        return fake_fail("--seed '%s': that ID is already in its store", text);
     }
     return 0;
 }
@@ -190,7 +170,7 @@ static int settings_parse(int argc, char **argv, struct jenkins *jenkins,
             return -1;
     }
     if (optind < argc)
-        return fail("unexpected argument '%s'", argv[optind]);
+        return fake_fail("unexpected argument '%s'", argv[optind]);
     for (size_t i = 0; i < settings->seeds.count; i++)
         if (seed_apply(jenkins, settings->seeds.items[i]) < 0)
             return -1;
@@ -199,23 +179,11 @@ static int settings_parse(int argc, char **argv, struct jenkins *jenkins,
 
 /* ---- HTTP ---- */
 
-static void upload_append(struct upload *upload, const char *data, size_t len)
-{
-    if (upload->too_large || upload->len + len > BODY_MAX) {
-        upload->too_large = true;
-        return;
-    }
-    upload->data = alloc_check(realloc(upload->data, upload->len + len + 1));
-    memcpy(upload->data + upload->len, data, len);
-    upload->len += len;
-    upload->data[upload->len] = '\0';
-}
-
-static enum MHD_Result respond(struct jenkins *jenkins,
-                               struct MHD_Connection *connection,
+static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
                                const char *url, const char *method,
-                               const struct upload *upload)
+                               struct fake_upload *upload)
 {
+    struct jenkins *jenkins = context;
     struct fake_request req = {
         .connection = connection,
         .method = method,
@@ -251,105 +219,19 @@ static enum MHD_Result respond(struct jenkins *jenkins,
     return queued;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **context)
-{
-    struct upload *upload = *context;
-
-    if (upload == NULL) {
-        *context = alloc_check(calloc(1, sizeof(*upload)));
-        return MHD_YES;
-    }
-    if (*data_size > 0) {
-        upload_append(upload, data, *data_size);
-        *data_size = 0;
-        return MHD_YES;
-    }
-    return respond(cls, connection, url, method, upload);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *connection,
-                         void **context, enum MHD_RequestTerminationCode code)
-{
-    struct upload *upload = *context;
-
-    if (upload != NULL) {
-        free(upload->data);
-        free(upload);
-    }
-    *context = NULL;
-}
-
-/* Binds 127.0.0.1 on a port the kernel picks. */
-static int listen_socket_open(unsigned int *port)
-{
-    struct sockaddr_in address = {
-        .sin_family = AF_INET,
-        .sin_port = 0,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, len) != 0 ||
-        listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
-        fail("cannot listen on 127.0.0.1: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(address.sin_port);
-    return fd;
-}
-
-/* Serves on fd, which the daemon then owns. */
-static struct MHD_Daemon *server_start(struct jenkins *jenkins, int fd)
-{
-    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
-    struct MHD_Daemon *daemon;
-
-    if (jenkins->log)
-        flags |= MHD_USE_ERROR_LOG;
-    daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, jenkins, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-    if (daemon == NULL) {
-        fail("cannot start the HTTP server");
-        close(fd);
-    }
-    return daemon;
-}
-
-/* Writes the port to path.tmp, then renames it: readers see all or none. */
-static int port_file_write(const char *path, unsigned int port)
-{
-    char *tmp = xprintf("%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
-    bool written = file != NULL && fprintf(file, "%u\n", port) > 0;
-    int rc = 0;
-
-    if (file != NULL && fclose(file) != 0)
-        written = false;
-    if (!written || rename(tmp, path) != 0) {
-        rc = fail("cannot write the port file '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     struct jenkins jenkins = {0};
     struct settings settings = {0};
-    struct MHD_Daemon *daemon = NULL;
-    unsigned int port = 0;
-    sigset_t signals;
-    int status = 2, rc, fd, signal_number;
+    struct fake_server http = {
+        .respond = respond,
+        .context = &jenkins,
+        .body_max = BODY_MAX,
+        .threads = MHD_USE_AUTO_INTERNAL_THREAD,
+    };
+    int status = 2, rc;
+
+    fake_name_set("fake-jenkins");
 
     xmlInitParser();
     rc = settings_parse(argc, argv, &jenkins, &settings);
@@ -358,30 +240,16 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* MHD's thread inherits the mask: only sigwait() sees the signals. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    fd = listen_socket_open(&port);
-    if (fd < 0)
+    http.log = jenkins.log;
+    if (fake_server_listen(&http) < 0)
         goto out;
-    daemon = server_start(&jenkins, fd);
-    if (daemon == NULL)
+    if (fake_server_start(&http) < 0 ||
+        fake_server_run(&http, settings.port_file) < 0)
         goto out;
-    if (settings.port_file != NULL &&
-        port_file_write(settings.port_file, port) < 0)
-        goto out;
-
-    while (sigwait(&signals, &signal_number) != 0)
-        continue;
     status = 0;
 
 out:
-    if (daemon != NULL)
-        MHD_stop_daemon(daemon);
+    fake_server_release(&http);
     free(settings.seeds.items);
     jenkins_release(&jenkins);
     xmlCleanupParser();

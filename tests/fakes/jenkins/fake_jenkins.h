@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fake_server.h"
+
 /* ---- fake_jenkins_util.c: memory, strings, lists, responses ---- */
 
 /* A growable array of pointers; the owner frees the items. */
@@ -29,11 +31,7 @@ struct list {
     size_t count;
 };
 
-/* Returns ptr; ends the fake when an allocation returned NULL. */
-void *alloc_check(void *ptr);
-char *xstrdup(const char *text);
-char *xstrndup(const char *text, size_t len);
-char *xprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* alloc_check, xstrdup, xstrndup, xprintf: fake_server.h. */
 
 void list_push(struct list *list, void *item);
 /* Takes the item at index out of the list and returns it. */

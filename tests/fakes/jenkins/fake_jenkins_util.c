@@ -6,55 +6,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-void *alloc_check(void *ptr)
-{
-    if (ptr == NULL) {
-        fputs("fake-jenkins: error: out of memory\n", stderr);
-        abort();
-    }
-    return ptr;
-}
-
-char *xstrdup(const char *text)
-{
-    return alloc_check(strdup(text));
-}
-
-char *xstrndup(const char *text, size_t len)
-{
-    return alloc_check(strndup(text, len));
-}
-
-static char *xvprintf(const char *format, va_list args)
-    __attribute__((format(printf, 1, 0), nonnull(1)));
-
-static char *xvprintf(const char *format, va_list args)
-{
-    va_list again;
-    char *out;
-    int len;
-
-    va_copy(again, args);
-    len = vsnprintf(NULL, 0, format, again);
-    va_end(again);
-    if (len < 0)
-        return xstrdup("");
-    out = alloc_check(malloc((size_t)len + 1));
-    vsnprintf(out, (size_t)len + 1, format, args);
-    return out;
-}
-
-char *xprintf(const char *format, ...)
-{
-    va_list args;
-    char *out;
-
-    va_start(args, format);
-    out = xvprintf(format, args);
-    va_end(args);
-    return out;
-}
-
 void list_push(struct list *list, void *item)
 {
     list->items = alloc_check(

@@ -5,7 +5,7 @@
 # as Jenkins does, errors included.  Argument: the fake's path.  TAP.
 set -u
 fake=$1
-scratch=$(mktemp -d)
+. "$(dirname "$0")/../common/lib.sh"
 pids=
 
 cleanup() {
@@ -14,31 +14,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in curl jq; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "Bail out! $tool is not installed"
-        exit 1
-    fi
-done
+require_tools curl jq
 
+body_shown=400
 secret_text=org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl
 system=/credentials/store/system/domain/_
 folder_store=/job/team/job/crm/credentials/store/folder/domain/_
-failures=0
-count=0
-status=
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failures=$((failures + 1))
-    echo "not ok $count - $1"
-    echo "#   status $status; body: $(head -c 400 "$scratch/body")"
-}
 
 # start NAME OPTION...: starts a fake, sets url (and url_NAME).
 start() {
@@ -313,5 +294,4 @@ kill "$pid_main"
 wait "$pid_main"
 check "SIGTERM ends it with 0" test $? -eq 0
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+tap_finish
