@@ -937,16 +937,23 @@ static int org_run(struct provision *p, struct provision_org *org)
     } else {
         rc = org_deploy_verified(p, org, &m, &package);
     }
-    /* Written or not, the files are saved: the app works with them. */
-    if (rc == 0 && !o->dry_run)
-        written = org_write_variables(p, org);
-    if (rc == 0)
+    /*
+     * The files are saved before the host gets the variables: a key the
+     * pipelines would need is never only in memory.  If they cannot be
+     * saved, the new app goes again and nothing reaches the host.
+     */
+    if (rc == 0) {
         rc = file_batch_commit(&batch);
+        if (rc < 0 && !o->no_deploy)
+            org_undeploy(p, org);
+    }
     if (rc < 0)
         goto out;
-
     for (i = 0; i < org->file_count; i++)
         progress(p, org, "wrote %s", org->files[i]);
+    if (!o->dry_run)
+        written = org_write_variables(p, org);
+
     for (i = 0; i < org->variable_count && o->dry_run; i++)
         org->variables[i].action = ACTION_PRINTED;
     org->done = true;
