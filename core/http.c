@@ -9,7 +9,8 @@
  *    may pass: connect, timeout, TLS handshake, send, receive, an empty or
  *    cut answer.  A name that does not resolve or a certificate that does
  *    not verify will not get better and fails at once.
- *  - an answer: 429, 502/503/504 and 500 as the request's bits say.  The
+ *  - an answer: 429, 502/503/504, 500 and 403 (the last only when the
+ *    request's retry_wait() reads a rate limit in it) as its bits say.  The
  *    wait is the request's retry_wait() if it gives one, else Retry-After
  *    (seconds or an HTTP date), else backoff: base * 2^(try - 1), capped
  *    at max_wait_ms, with equal jitter (half fixed, half random).
@@ -1081,6 +1082,8 @@ static bool should_retry(unsigned int retry, long status, CURLcode result)
         return retry & HTTP_RETRY_5XX;
     if (status == 500)
         return retry & HTTP_RETRY_500;
+    if (status == 403)
+        return retry & HTTP_RETRY_403;
     return false;
 }
 
@@ -1155,6 +1158,9 @@ static long retry_delay(const struct http_client *client,
         if (wait == -2)
             return -1;
     }
+    /* A 403 is a refusal unless the host's rule reads a rate limit in it. */
+    if (response->status == 403 && wait < 0)
+        return -1;
     if (wait < 0 && response->status != 0)
         wait = retry_after_ms(response);
     if (wait < 0)

@@ -46,6 +46,8 @@ enum http_retry {
     HTTP_RETRY_429 = 1 << 1,     /* too many requests */
     HTTP_RETRY_5XX = 1 << 2,     /* 502, 503, 504 */
     HTTP_RETRY_500 = 1 << 3,     /* 500: not for SOAP, where it is a fault */
+    HTTP_RETRY_403 = 1 << 4,     /* 403, only when retry_wait() gives a
+                                    wait: a rate limit given as 403 */
     HTTP_RETRY_DEFAULT =
         HTTP_RETRY_NETWORK | HTTP_RETRY_429 | HTTP_RETRY_5XX | HTTP_RETRY_500,
 };

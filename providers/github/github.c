@@ -164,13 +164,7 @@ static int github_manual_steps(const struct provider_target *target,
 #define GITHUB_NEEDS                                                           \
     "the repo scope (classic token) or Secrets: write (fine-grained token)"
 
-/*
- * The HTTP client waits out 429 answers itself; GitHub also gives rate
- * limits as 403, which it does not retry, so they are waited out here: at
- * most GITHUB_LIMIT_TRIES tries, each wait within the client's default
- * bound.  A secondary limit with no header asks for a minute at least.
- */
-#define GITHUB_LIMIT_TRIES 3
+/* A secondary limit with no header asks for a minute at least. */
 #define GITHUB_LIMIT_WAIT_MS 60000L
 
 /*
@@ -180,7 +174,10 @@ static int github_manual_steps(const struct provider_target *target,
  * printed for entry by hand, rather than sent again after a backoff.
  */
 #define GITHUB_RETRY_WRITE                                                     \
-    (HTTP_RETRY_NETWORK | HTTP_RETRY_429 | HTTP_RETRY_5XX)
+    (HTTP_RETRY_NETWORK | HTTP_RETRY_429 | HTTP_RETRY_5XX | HTTP_RETRY_403)
+
+/* Reads: the default rules, and GitHub's rate limits given as 403. */
+#define GITHUB_RETRY_READ (HTTP_RETRY_DEFAULT | HTTP_RETRY_403)
 
 struct provider_session {
     struct http_client *http;
@@ -246,7 +243,10 @@ static long github_limit_wait(const struct http_response *response)
     return -1;
 }
 
-/* For the HTTP client, on a 429 or 5xx: GitHub's headers, else its rule. */
+/*
+ * For the HTTP client, on a 403, 429 or 5xx: GitHub's rate-limit headers,
+ * else the client's own rule (and a 403 without them is a refusal).
+ */
 static long github_retry_wait(const struct http_response *response, void *data)
 {
     return github_limit_wait(response);
@@ -354,17 +354,10 @@ static int github_json(const struct http_response *response, const char *what,
 
 /* ---- requests ---- */
 
-static void github_sleep(long ms)
-{
-    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&left, &left) < 0 && errno == EINTR)
-        continue;
-}
-
 /*
  * Sends one request with GitHub's headers; body, when given, is the JSON
- * of a secret (kept out of the trace).  A 403 rate limit is waited out.
+ * of a secret (kept out of the trace).  Rate limits, 403 ones included,
+ * are waited out by the client.
  * The answer is the caller's to release, also on failure.
  */
 static int github_send(struct provider_session *s, const char *method,
@@ -385,22 +378,11 @@ static int github_send(struct provider_session *s, const char *method,
         .body = body,
         .body_len = body != NULL ? strlen(body) : 0,
         .body_secret = body != NULL,
-        .retry = body != NULL ? GITHUB_RETRY_WRITE : HTTP_RETRY_DEFAULT,
+        .retry = body != NULL ? GITHUB_RETRY_WRITE : GITHUB_RETRY_READ,
         .retry_wait = github_retry_wait,
     };
-    long wait;
-    int rc, tries;
 
-    for (tries = 1;; tries++) {
-        rc = http_send(s->http, &request, response);
-        if (rc < 0 || response->status != 403 || tries == GITHUB_LIMIT_TRIES)
-            return rc;
-        wait = github_limit_wait(response);
-        if (wait < 0 || wait > GITHUB_LIMIT_WAIT_MS)
-            return rc;
-        http_response_release(response);
-        github_sleep(wait);
-    }
+    return http_send(s->http, &request, response);
 }
 
 /* ---- open ---- */

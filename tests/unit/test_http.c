@@ -765,6 +765,50 @@ static void asks_the_request_how_long_to_wait(void **state)
     http_client_free(client);
 }
 
+/* A 403 is tried again only when retry_wait() reads a rate limit in it. */
+static void retries_a_403_rate_limit_only(void **state)
+{
+    const struct answer answers[] = {
+        {.status = 403},
+        {.status = 200},
+        {.status = 403},
+        {.status = 403},
+    };
+    struct wait_rule rule = {.answer = 0};
+    struct http_options options = {.max_wait_ms = 1000};
+    struct http_client *client = client_make(&options);
+    struct http_request request = {
+        .url = url_of("/"),
+        .retry = HTTP_RETRY_DEFAULT | HTTP_RETRY_403,
+        .retry_wait = rule_wait,
+        .retry_data = &rule,
+    };
+    struct http_response response;
+
+    (void)state;
+    script(answers, 4);
+    assert_int_equal(http_send(client, &request, &response), 0);
+    assert_int_equal(response.status, 200);
+    assert_int_equal(response.attempts, 2);
+    http_response_release(&response);
+
+    /* No rate limit read in it: a refusal, answered at once. */
+    rule.answer = -1;
+    assert_int_equal(http_send(client, &request, &response), 0);
+    assert_int_equal(response.status, 403);
+    assert_int_equal(response.attempts, 1);
+    http_response_release(&response);
+
+    /* Without the bit, a 403 is never tried again. */
+    rule.answer = 0;
+    request.retry = HTTP_RETRY_DEFAULT;
+    assert_int_equal(http_send(client, &request, &response), 0);
+    assert_int_equal(response.status, 403);
+    assert_int_equal(response.attempts, 1);
+    http_response_release(&response);
+    http_client_free(client);
+}
+
 static void returns_the_last_answer(void **state)
 {
     const struct answer answers[] = {
@@ -1337,6 +1381,7 @@ int main(void)
         SERVED(gives_up_on_long_retry_after),
         SERVED(retries_500_only_when_asked),
         SERVED(asks_the_request_how_long_to_wait),
+        SERVED(retries_a_403_rate_limit_only),
         SERVED(returns_the_last_answer),
         SERVED(retries_a_dropped_connection),
         SERVED(fails_when_nothing_listens),
