@@ -122,7 +122,8 @@ struct fake_deploy *deploy_start(struct fake_org *org, xmlNodePtr node,
     options_read(options, &deploy->options, deploy->options_json);
 
     text = xml_text(zip);
-    deploy->zip = base64_decode(text, strlen(text), false, &deploy->zip_len);
+    deploy->zip =
+        fake_base64_decode(text, strlen(text), false, &deploy->zip_len);
     free(text);
     if (deploy->zip == NULL) {
         *problem = xstrdup("Unable to decode the ZipFile: it is not base64");

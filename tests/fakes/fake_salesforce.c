@@ -277,7 +277,7 @@ static enum MHD_Result respond(void *context, struct MHD_Connection *connection,
 static size_t on_unescape(void *cls, struct MHD_Connection *connection,
                           char *text)
 {
-    return url_unescape(text);
+    return fake_url_unescape(text);
 }
 
 int main(int argc, char **argv)

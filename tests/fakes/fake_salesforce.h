@@ -65,17 +65,6 @@ bool starts_with(const char *text, const char *prefix);
 /* Fills out with len random letters and digits, then a NUL. */
 void random_text(char *out, size_t len);
 
-/*
- * Decodes base64 (url: the base64url alphabet, no padding, as JWT uses;
- * else the standard one, whitespace and padding allowed).  Returns the
- * bytes, NUL-terminated, with their length in out_len, or NULL when text
- * is not base64.
- */
-unsigned char *base64_decode(const char *text, size_t len, bool url,
-                             size_t *out_len);
-
-/* Decodes %XX and '+' in place, as a form or a query string encodes. */
-size_t url_unescape(char *text);
 /* The decoded value of name in an x-www-form-urlencoded body, or NULL. */
 char *form_value(const char *body, size_t len, const char *name);
 

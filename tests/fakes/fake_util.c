@@ -110,95 +110,6 @@ void random_text(char *out, size_t len)
     *out = '\0';
 }
 
-static int base64_value(char c, bool url)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == (url ? '-' : '+'))
-        return 62;
-    if (c == (url ? '_' : '/'))
-        return 63;
-    return -1;
-}
-
-unsigned char *base64_decode(const char *text, size_t len, bool url,
-                             size_t *out_len)
-{
-    unsigned char *out = xmalloc(len / 4 * 3 + 4);
-    size_t n = 0, symbols = 0, padding = 0;
-    unsigned int bits = 0, count = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        int value;
-
-        if (!url && isspace((unsigned char)text[i]))
-            continue;
-        if (!url && text[i] == '=') {
-            padding++;
-            continue;
-        }
-        value = base64_value(text[i], url);
-        if (value < 0 || padding > 0)
-            goto invalid;
-        symbols++;
-        bits = (bits << 6) | (unsigned int)value;
-        count += 6;
-        if (count >= 8) {
-            count -= 8;
-            out[n++] = (unsigned char)(bits >> count);
-            bits &= (1u << count) - 1;
-        }
-    }
-    /* One symbol alone in a group holds no byte; padding fills groups. */
-    if (symbols % 4 == 1 || padding > 2 ||
-        (padding > 0 && (symbols + padding) % 4 != 0))
-        goto invalid;
-
-    out[n] = '\0';
-    *out_len = n;
-    return out;
-
-invalid:
-    free(out);
-    return NULL;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-size_t url_unescape(char *text)
-{
-    char *out = text;
-
-    for (const char *in = text; *in != '\0'; in++) {
-        int high, low;
-
-        if (*in == '+') {
-            *out++ = ' ';
-        } else if (*in == '%' && (high = hex_value(in[1])) >= 0 &&
-                   (low = hex_value(in[2])) >= 0) {
-            *out++ = (char)(high * 16 + low);
-            in += 2;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - text);
-}
-
 char *form_value(const char *body, size_t len, const char *name)
 {
     const char *end = body + len;
@@ -211,12 +122,12 @@ char *form_value(const char *body, size_t len, const char *name)
 
         if (eq != NULL) {
             key = xstrndup(body, (size_t)(eq - body));
-            url_unescape(key);
+            fake_url_unescape(key);
             if (strcmp(key, name) == 0) {
                 char *value = xstrndup(eq + 1, (size_t)(pair_end - eq - 1));
 
                 free(key);
-                url_unescape(value);
+                fake_url_unescape(value);
                 return value;
             }
             free(key);

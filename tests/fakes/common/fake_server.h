@@ -95,4 +95,16 @@ int fake_server_run(struct fake_server *server, const char *port_file);
 /* Stops the daemon, if it started. */
 void fake_server_release(struct fake_server *server);
 
+/*
+ * Decodes base64 (the URL alphabet without padding when url is true; the
+ * standard one, padding and whitespace allowed, otherwise) into a
+ * NUL-terminated copy, its length in *out_len; NULL when text is not
+ * base64.
+ */
+unsigned char *fake_base64_decode(const char *text, size_t len, bool url,
+                                  size_t *out_len);
+
+/* Decodes %XX and '+' in place, as a form or a query string encodes. */
+size_t fake_url_unescape(char *text);
+
 #endif

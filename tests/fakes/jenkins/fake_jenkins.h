@@ -44,8 +44,6 @@ bool starts_with(const char *text, const char *prefix);
 void random_hex(char *out, size_t len);
 /* Decodes standard base64; NULL when text is not base64.  NUL-ended. */
 char *base64_decode(const char *text);
-/* Decodes %XX and '+' in place, as a form encodes. */
-size_t url_unescape(char *text);
 /* The decoded value of name in an x-www-form-urlencoded body, or NULL. */
 char *form_value(const char *body, const char *name);
 /* text with &, <, >, " and ' written as entities, a new string. */

@@ -52,86 +52,12 @@ void random_hex(char *out, size_t len)
     out[len] = '\0';
 }
 
-static int base64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
+/* Decodes standard base64 into a NUL-terminated copy; NULL if it is not. */
 char *base64_decode(const char *text)
 {
-    size_t len = strlen(text), n = 0, symbols = 0, padding = 0;
-    char *out = alloc_check(malloc(len / 4 * 3 + 4));
-    unsigned int bits = 0, count = 0;
+    size_t len;
 
-    for (size_t i = 0; i < len; i++) {
-        int value = base64_value(text[i]);
-
-        if (text[i] == '=') {
-            padding++;
-            continue;
-        }
-        if (value < 0 || padding > 0)
-            goto invalid;
-        symbols++;
-        bits = (bits << 6) | (unsigned int)value;
-        count += 6;
-        if (count >= 8) {
-            count -= 8;
-            out[n++] = (char)(bits >> count);
-            bits &= (1u << count) - 1;
-        }
-    }
-    if (symbols % 4 == 1 || padding > 2 ||
-        (padding > 0 && (symbols + padding) % 4 != 0))
-        goto invalid;
-    out[n] = '\0';
-    return out;
-
-invalid:
-    free(out);
-    return NULL;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-size_t url_unescape(char *text)
-{
-    char *out = text;
-
-    for (const char *in = text; *in != '\0'; in++) {
-        int high, low;
-
-        if (*in == '+') {
-            *out++ = ' ';
-        } else if (*in == '%' && (high = hex_value(in[1])) >= 0 &&
-                   (low = hex_value(in[2])) >= 0) {
-            *out++ = (char)(high * 16 + low);
-            in += 2;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - text);
+    return (char *)fake_base64_decode(text, strlen(text), false, &len);
 }
 
 char *form_value(const char *body, const char *name)
@@ -145,13 +71,13 @@ char *form_value(const char *body, const char *name)
 
         if (eq != NULL) {
             *eq = '\0';
-            url_unescape(decoded);
+            fake_url_unescape(decoded);
             if (strlen(decoded) == name_len &&
                 memcmp(decoded, name, name_len) == 0) {
                 char *value = xstrdup(eq + 1);
 
                 free(decoded);
-                url_unescape(value);
+                fake_url_unescape(value);
                 return value;
             }
         }
