@@ -40,10 +40,7 @@ start_azure() {
 }
 
 start_fake sf "$fake_salesforce" --admin-token "$admin" \
-    --user 'ci@acme.example.integration:System Administrator' \
-    --user 'ci@acme.example:System Administrator' \
-    --user 'ci@acme.example.preprod:System Administrator' \
-    --user 'ci@acme.example.uat:System Administrator'
+    "${sample_users[@]}"
 # The group is missing in CRM; groups of the same name elsewhere and other
 # groups of CRM must come through untouched.
 start_azure az --project Other --group Other/salesforce-auth \
@@ -51,14 +48,7 @@ start_azure az --project Other --group Other/salesforce-auth \
     --group CRM/release --seed 'release:KEEP_PLAIN=plain-value' \
     --seed 'release:KEEP_SECRET=kept-secret,secret'
 
-project=$scratch/project
-cp -r "$sample/." "$project"
-for file in "$project"/config/branches/.sfdx-hardis.*.yml; do
-    sed -i "s|^instanceUrl: .*|instanceUrl: $url_sf|" "$file"
-done
-git -C "$project" init -q
-git -C "$project" -c user.name=t -c user.email=t@t add -A
-git -C "$project" -c user.name=t -c user.email=t@t commit -qm sample
+sample_copy "$url_sf"
 
 # provision AZURE_URL [OPTION...]: writes to the fake's CRM, as JSON.
 provision() {

@@ -54,20 +54,9 @@ bitbucket() {
 }
 
 start "$fake_salesforce" sf --admin-token "$admin" \
-    --user 'ci@acme.example.integration:System Administrator' \
-    --user 'ci@acme.example:System Administrator' \
-    --user 'ci@acme.example.preprod:System Administrator' \
-    --user 'ci@acme.example.uat:System Administrator'
+    "${sample_users[@]}"
 
-project=$scratch/project
-cp -r "$sample/." "$project"
-for branch in "${branches[@]}"; do
-    sed -i "s|^instanceUrl: .*|instanceUrl: $url_sf|" \
-        "$project/config/branches/.sfdx-hardis.$branch.yml"
-done
-git -C "$project" init -q
-git -C "$project" -c user.name=t -c user.email=t@t add -A
-git -C "$project" -c user.name=t -c user.email=t@t commit -qm sample
+sample_copy "$url_sf"
 
 # provision URL [OPTION...]: writes to the Bitbucket at URL, report on
 # stdout; BITBUCKET_TOKEN is $bb_token when set, else $token.

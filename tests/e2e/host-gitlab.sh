@@ -48,10 +48,7 @@ start_gitlab() {
 }
 
 "$fake_salesforce" --port-file "$scratch/sf.port" --admin-token "$admin" \
-    --user 'ci@acme.example.integration:System Administrator' \
-    --user 'ci@acme.example:System Administrator' \
-    --user 'ci@acme.example.preprod:System Administrator' \
-    --user 'ci@acme.example.uat:System Administrator' \
+    "${sample_users[@]}" \
     2>"$scratch/sf.log" &
 fakes+=($!)
 sf=http://127.0.0.1:$(wait_port sf)
@@ -64,13 +61,7 @@ start_gitlab main \
     --seed 'SFDX_CLIENT_KEY_MAIN=other-project-key-0123,repo=acme/other' \
     --seed 'NOTES=some text with spaces,description=left alone'
 
-project=$scratch/project
-cp -r "$sample/." "$project"
-sed -i "s|^instanceUrl: .*|instanceUrl: $sf|" \
-    "$project"/config/branches/.sfdx-hardis.*.yml
-git -C "$project" init -q
-git -C "$project" -c user.name=t -c user.email=t@t add -A
-git -C "$project" -c user.name=t -c user.email=t@t commit -qm sample
+sample_copy "$sf"
 
 # provision API [OPTION...]: writes every branch's variables to GitLab.
 provision() {

@@ -39,22 +39,13 @@ start_jenkins() {
 }
 
 start_fake sf "$fake_salesforce" --admin-token "$admin" \
-    --user 'ci@acme.example.integration:System Administrator' \
-    --user 'ci@acme.example:System Administrator' \
-    --user 'ci@acme.example.preprod:System Administrator' \
-    --user 'ci@acme.example.uat:System Administrator'
+    "${sample_users[@]}"
 start_jenkins jenkins --read-only-token viewer:view-only \
     --password alice:a-password --seed KEEP=kept-secret \
     --seed SFDX_CLIENT_ID_UAT=other-folder-value,other \
     --seed TEAM_ONLY=team-secret,team/crm
 
-project=$scratch/project
-cp -r "$sample/." "$project"
-sed -i "s|^instanceUrl: .*|instanceUrl: $url_sf|" \
-    "$project"/config/branches/.sfdx-hardis.*.yml
-git -C "$project" init -q
-git -C "$project" -c user.name=t -c user.email=t@t add -A
-git -C "$project" -c user.name=t -c user.email=t@t commit -qm sample
+sample_copy "$url_sf"
 
 # provision URL [OPTION...]: a writing run against the Jenkins at URL.
 provision() {

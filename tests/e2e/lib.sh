@@ -52,6 +52,27 @@ expect_failure() {
     fi
 }
 
+# The CI users of the sample project's four branches, for the Salesforce
+# fake: "${sample_users[@]}".
+sample_users=(
+    --user 'ci@acme.example.integration:System Administrator'
+    --user 'ci@acme.example:System Administrator'
+    --user 'ci@acme.example.preprod:System Administrator'
+    --user 'ci@acme.example.uat:System Administrator'
+)
+
+# sample_copy URL: copies the sample project to $project, every branch's
+# org at URL, and commits it, so that git tells what a run changed.
+sample_copy() {
+    project=$scratch/project
+    cp -r "$sample/." "$project"
+    sed -i "s|^instanceUrl: .*|instanceUrl: $1|" \
+        "$project"/config/branches/.sfdx-hardis.*.yml
+    git -C "$project" init -q
+    git -C "$project" -c user.name=t -c user.email=t@t add -A
+    git -C "$project" -c user.name=t -c user.email=t@t commit -qm sample
+}
+
 finish() {
     echo "1..$count"
     [ "$failures" -eq 0 ]
